@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: MIT
+# The front door. Each target installs the Debian packages it needs first
+# (tests/lab/deps.sh has the one list); re-running is quick when all is there.
+#   make            build user space (meson + ninja, in $(BUILD))
+#   make check      the whole test run: unit (ASan+UBSan) and real-guest tests
+#   make demo       boot a lab guest and show it working
+#   make bench      benchmarks (not pass/fail)
+#   make install    PREFIX (default /usr/local) and DESTDIR are honoured
+#   make clean
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps build check demo bench install clean
+
+all: build
+
+deps:
+	@tests/lab/setup --deps-only
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) -Dwerror=true --prefix=$(PREFIX)
+
+build: deps $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+check: deps
+	@BUILD=$(BUILD) BUILD_ASAN=$(BUILD_ASAN) tests/run-tests.sh
+
+demo: deps
+	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/demo
+
+bench: build
+	@echo "make bench: no benchmarks yet; the device-plane issue adds vireo-bench"
+
+install: build
+	meson configure $(BUILD) --prefix=$(PREFIX)
+	meson install -C $(BUILD) --destdir "$(DESTDIR)"
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD).setup.log $(BUILD_ASAN).setup.log

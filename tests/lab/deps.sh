@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: MIT
+# The one list of Debian packages that building, testing and running the Vireo demo
+# need, and the code that installs them. Sourced by tests/lab/setup; nothing else
+# installs packages.
+
+# One package a line, with the reason it is here.
+VIREO_PACKAGES=(
+	gcc             # C11 compiler for user space; also gcc-12, which builds the guest modules
+	libc6-dev       # C library headers
+	make            # the front door and the kernel's Kbuild
+	meson           # user-space build system
+	ninja-build     # meson's backend
+	pkg-config      # finds libraries; vireo-sdk.pc for out-of-tree drivers
+	libcmocka-dev   # unit test framework
+	clang-format    # the style check (.clang-format) in the test run
+	qemu-system-x86 # runs the lab guests (TCG here, KVM where it works)
+	ipxe-qemu       # option ROMs QEMU loads for virtio-net and e1000e NICs
+	busybox-static  # userland of the guest initramfs
+	cpio            # packs the initramfs
+	kmod            # depmod for the guest's module tree
+	xz-utils        # Debian 6.12 modules are .ko.xz
+	zstd            # some Debian kernels compress modules with zstd
+	libelf1         # runtime of the kernel's kbuild tools (objtool, modpost)
+	libssl3         # runtime of the kernel's kbuild tools (sign-file)
+	zlib1g          # runtime of the 6.12 kbuild tools
+	dwarves         # pahole: BTF for modules built against 6.12
+)
+
+# Prints the packages of VIREO_PACKAGES that are not installed.
+vireo_deps_missing() {
+	local pkg status
+	for pkg in "${VIREO_PACKAGES[@]}"; do
+		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null)
+		[[ $status == ii* ]] || printf '%s\n' "$pkg"
+	done
+}
+
+# Makes sure every package is installed. Quiet when nothing is missing.
+vireo_deps_ensure() {
+	local missing
+	mapfile -t missing < <(vireo_deps_missing)
+	((${#missing[@]} == 0)) && return 0
+
+	if ((EUID != 0)); then
+		echo "vireo: missing Debian packages: ${missing[*]}" >&2
+		echo "vireo: install them as root with:" >&2
+		echo "    apt-get install --no-install-recommends ${missing[*]}" >&2
+		return 1
+	fi
+	echo "vireo: installing Debian packages: ${missing[*]}"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get update -qq; then
+		echo "vireo: the Debian package archive is unreachable (apt-get update failed);" >&2
+		echo "vireo: cannot install: ${missing[*]}" >&2
+		return 1
+	fi
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null; then
+		echo "vireo: apt-get install failed for: ${missing[*]}" >&2
+		return 1
+	fi
+}
