@@ -77,7 +77,7 @@ lab_kernel_fetch() {
 	mkdir -p "$cache/kernels" || return 1
 	tmp=$(mktemp -d "$cache/kernels/.fetch.XXXXXX") || return 1
 	ver=$(lab_candidate_version "linux-image-$kver")
-	echo "lab: downloading Debian kernel $kver ($ver)"
+	echo "lab: downloading Debian kernel $kver ($ver)" >&2
 	(
 		set -e
 		cd "$tmp"
