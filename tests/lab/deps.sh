@@ -12,6 +12,7 @@ VIREO_PACKAGES=(
 	ninja-build     # meson's backend
 	pkg-config      # finds libraries; vireo-sdk.pc for out-of-tree drivers
 	libcmocka-dev   # unit test framework
+	libjson-c-dev   # vireod: control socket protocol and config file
 	clang-format    # the style check (.clang-format) in the test run
 	qemu-system-x86 # runs the lab guests (TCG here, KVM where it works)
 	ipxe-qemu       # option ROMs QEMU loads for virtio-net and e1000e NICs
