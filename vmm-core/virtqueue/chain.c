@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Walking one descriptor chain of a split virtqueue into iovecs. The guest wrote
+ * every byte read here and may still be rewriting it: each descriptor is copied
+ * once into a local before any field is looked at, every index is checked against
+ * its table, and every buffer goes through mem/ before a pointer to it exists.
+ * Section numbers cite virtio 1.2 §2.7; the rules are listed in chain.h.
+ */
+#include "virtqueue/chain.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "virtqueue/split.h"
+
+/* The table being walked: the queue's own, or one indirect table. */
+struct chain_table {
+	const uint8_t *host; /* whole table contiguous in one region, else NULL */
+	uint64_t gpa;	     /* indirect table's address, read through mem/ if host is NULL */
+	uint32_t count;	     /* descriptors in the table */
+	bool indirect;
+};
+
+/* Totals and state carried along one walk. */
+struct chain_walk {
+	const struct vireo_vq *vq;
+	struct vireo_vq_chain *chain;
+	uint64_t total;	 /* readable + writable bytes, at most UINT32_MAX */
+	bool seen_write; /* a writable buffer came already */
+};
+
+static int chain_fail(enum vireo_vq_err *why, enum vireo_vq_err err)
+{
+	if (why)
+		*why = err;
+	return -EPROTO;
+}
+
+void vireo_vq_chain_init(struct vireo_vq_chain *chain, struct iovec *iov, unsigned int iov_cap)
+{
+	memset(chain, 0, sizeof(*chain));
+	chain->iov = iov;
+	chain->iov_cap = iov_cap;
+}
+
+/* Copy descriptor idx (< t->count) of the table out of guest memory, in host order. */
+static int chain_read_desc(const struct vireo_vq *vq, const struct chain_table *t, uint32_t idx,
+			   struct vireo_vring_desc *d)
+{
+	uint64_t off = (uint64_t)idx * sizeof(*d);
+
+	if (t->host)
+		memcpy(d, t->host + off, sizeof(*d));
+	else if (vireo_mem_read(vq->mem, t->gpa + off, d, sizeof(*d), NULL) < 0)
+		return -EFAULT;
+	d->addr = le64toh(d->addr);
+	d->len = le32toh(d->len);
+	d->flags = le16toh(d->flags);
+	d->next = le16toh(d->next);
+	return 0;
+}
+
+/* Switch the walk to the indirect table that d points at (§2.7.5.3). */
+static int chain_enter_indirect(const struct vireo_vq *vq, const struct vireo_vring_desc *d,
+				struct chain_table *t, enum vireo_vq_err *why)
+{
+	uint64_t contiguous = d->len;
+	void *host;
+
+	/* §2.7.5.3: the table holds len / 16 descriptors; 0 of them is no table. */
+	if (d->len == 0 || d->len % sizeof(struct vireo_vring_desc) != 0)
+		return chain_fail(why, VIREO_VQ_ERR_INDIRECT_LEN);
+	/* Every byte of the table must be guest memory, even ones the chain skips. */
+	if (vireo_mem_check(vq->mem, d->addr, d->len, NULL) < 0)
+		return chain_fail(why, VIREO_VQ_ERR_INDIRECT_RANGE);
+	host = vireo_mem_gpa_to_host(vq->mem, d->addr, &contiguous);
+	/* A table straddling two regions is read descriptor by descriptor via mem/. */
+	t->host = host && contiguous == d->len ? host : NULL;
+	t->gpa = d->addr;
+	t->count = d->len / (uint32_t)sizeof(struct vireo_vring_desc);
+	t->indirect = true;
+	return 0;
+}
+
+/* Map one buffer descriptor into the chain's iovecs. */
+static int chain_add_buffer(struct chain_walk *w, const struct vireo_vring_desc *d,
+			    enum vireo_vq_err *why)
+{
+	struct vireo_vq_chain *c = w->chain;
+	bool writable = d->flags & VIREO_VRING_DESC_F_WRITE;
+	enum vireo_mem_err merr;
+	unsigned int used;
+	int n;
+
+	/* §2.7.4.2: device-writable elements after all device-readable ones. */
+	if (!writable && w->seen_write)
+		return chain_fail(why, VIREO_VQ_ERR_READ_AFTER_WRITE);
+	w->seen_write |= writable;
+	/* Zero-length buffers carry no bytes: no iovec, address not looked at. */
+	if (d->len == 0)
+		return 0;
+	/* §2.7.5.2: no chain of more than 2^32 bytes; used len is 32 bits. */
+	w->total += d->len;
+	if (w->total > UINT32_MAX)
+		return chain_fail(why, VIREO_VQ_ERR_TOTAL_OVERFLOW);
+	used = c->out_num + c->in_num;
+	n = vireo_mem_map(w->vq->mem, d->addr, d->len, c->iov + used, c->iov_cap - used, &merr);
+	if (n < 0)
+		return chain_fail(why, merr == VIREO_MEM_ERR_IOV_FULL ? VIREO_VQ_ERR_IOV_FULL
+								      : VIREO_VQ_ERR_DESC_RANGE);
+	if (writable) {
+		c->in_num += (unsigned int)n;
+		c->in_len += d->len;
+	} else {
+		c->out_num += (unsigned int)n;
+		c->out_len += d->len;
+	}
+	return 0;
+}
+
+int vireo_vq_chain_walk(const struct vireo_vq *vq, uint16_t head, struct vireo_vq_chain *chain,
+			enum vireo_vq_err *why)
+{
+	struct chain_table t = {
+		.host = (const uint8_t *)vq->desc,
+		.count = vq->size,
+	};
+	struct chain_walk w = { .vq = vq, .chain = chain };
+	struct vireo_vring_desc d;
+	uint32_t idx = head;
+	int rc;
+
+	chain->head = head;
+	chain->out_num = chain->in_num = 0;
+	chain->out_len = chain->in_len = 0;
+	chain->ndesc = 0;
+	/* §2.7.5: a head is an index into the descriptor table. */
+	if (idx >= t.count)
+		return chain_fail(why, VIREO_VQ_ERR_HEAD_RANGE);
+
+	for (;;) {
+		if (chain_read_desc(vq, &t, idx, &d) < 0)
+			return chain_fail(why, VIREO_VQ_ERR_INDIRECT_RANGE);
+
+		if (d.flags & VIREO_VRING_DESC_F_INDIRECT) {
+			/* §2.7.5.3.1: only with the feature, one level, never with NEXT. */
+			if (!vq->indirect)
+				return chain_fail(why, VIREO_VQ_ERR_INDIRECT_NOT_NEGOTIATED);
+			if (t.indirect)
+				return chain_fail(why, VIREO_VQ_ERR_INDIRECT_NESTED);
+			if (d.flags & VIREO_VRING_DESC_F_NEXT)
+				return chain_fail(why, VIREO_VQ_ERR_INDIRECT_NEXT);
+			/* §2.7.5.3.2: its WRITE flag is ignored; it is not a buffer. */
+			rc = chain_enter_indirect(vq, &d, &t, why);
+			if (rc < 0)
+				return rc;
+			idx = 0; /* §2.7.5.3: the first descriptor is at index 0 */
+			continue;
+		}
+
+		/*
+		 * The hop budget: a chain is never longer than the Queue Size
+		 * (§2.7.5.3.1), so a walk that gets further is looping (§2.7.5.2).
+		 */
+		if (++chain->ndesc > vq->size)
+			return chain_fail(why, VIREO_VQ_ERR_CHAIN_LOOP);
+		rc = chain_add_buffer(&w, &d, why);
+		if (rc < 0)
+			return rc;
+
+		if (!(d.flags & VIREO_VRING_DESC_F_NEXT))
+			break;
+		if (d.next >= t.count)
+			return chain_fail(why, t.indirect ? VIREO_VQ_ERR_INDIRECT_NEXT_RANGE
+							  : VIREO_VQ_ERR_NEXT_RANGE);
+		idx = d.next;
+	}
+	if (why)
+		*why = VIREO_VQ_OK;
+	return 0;
+}
