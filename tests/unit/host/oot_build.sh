@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A partner's build: compile samples/blk-ram out of tree with nothing but
+# `pkg-config --cflags --libs vireo-sdk` (the uninstalled vireo-sdk.pc of this build),
+# plain C11 and no project flags, and check the result exports only its descriptor.
+# Usage: oot_build.sh BUILD_ROOT SOURCE_ROOT CC...
+set -u
+build=$1 src=$2
+shift 2
+command -v pkg-config >/dev/null || { echo "SKIP: pkg-config is not installed"; exit 77; }
+command -v nm >/dev/null || { echo "SKIP: nm (binutils) is not installed"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp "$src/samples/blk-ram/blk_ram.c" "$src/samples/blk-ram/blk_ram.map" "$tmp/"
+
+# What `meson install` will install: one include directory (holding vireo/*.h), one library.
+installed=$(PKG_CONFIG_PATH=$build/meson-private pkg-config --cflags --libs vireo-sdk) ||
+	{ echo "FAIL: no vireo-sdk.pc in $build/meson-private"; exit 1; }
+read -ra words <<<"$installed" # pkg-config's spacing varies: compare the words
+installed=${words[*]}
+includedir=$(PKG_CONFIG_PATH=$build/meson-private pkg-config --variable=includedir vireo-sdk)
+libdir=$(PKG_CONFIG_PATH=$build/meson-private pkg-config --variable=libdir vireo-sdk)
+if [[ $installed != "-I$includedir -L$libdir -lvireo" ]]; then
+	echo "FAIL: the installed vireo-sdk.pc gives '$installed'; want -I$includedir -L$libdir -lvireo"
+	exit 1
+fi
+echo "installed vireo-sdk.pc: $installed"
+
+# The same SDK, uninstalled, to build against here.
+export PKG_CONFIG_PATH=$build/meson-uninstalled
+cflags=$(pkg-config --cflags vireo-sdk) || { echo "FAIL: pkg-config knows no vireo-sdk"; exit 1; }
+libs=$(pkg-config --libs vireo-sdk)
+echo "vireo-sdk $(pkg-config --modversion vireo-sdk) (uninstalled): $cflags $libs"
+# shellcheck disable=SC2086 # word splitting of the flags is intended
+"$@" -std=c11 -Wall -Wextra -Wpedantic -Werror -fPIC -shared -fvisibility=hidden $cflags \
+	"$tmp/blk_ram.c" -o "$tmp/blk-ram.so" -Wl,--version-script="$tmp/blk_ram.map" $libs ||
+	{ echo "FAIL: the sample does not build out of tree"; exit 1; }
+syms=$(nm -D --defined-only "$tmp/blk-ram.so" | awk '{ print $3 }')
+if [[ $syms != vireo_driver_descriptor ]]; then
+	echo "FAIL: the out-of-tree blk-ram.so exports: $syms"
+	exit 1
+fi
+echo "built blk-ram.so out of tree; it exports only vireo_driver_descriptor"
