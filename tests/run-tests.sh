@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The one test run (`make check`): lab set-up (packages, kernels, guest modules),
-# a warnings-as-errors build and an ASan+UBSan build, the unit tests in the
-# sanitizer build, the integration tests (real guests, every supported kernel) in
-# the plain build. Each test prints its name and result; the last line is
+# a warnings-as-errors build and an ASan+UBSan build, then the unit tests and the
+# integration tests (real guests, every supported kernel, vireod serving them) in
+# the sanitizer build, so a guest that makes vireod misbehave fails the run. Each test prints its name and result; the last line is
 # "N passed, N failed, N skipped". Exit status is non-zero on any failure.
 set -u
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root" || exit 1
 build=$(readlink -f "${BUILD:-build}")
 build_asan=$(readlink -f "${BUILD_ASAN:-build-asan}")
-export VIREO_BUILD_ROOT=$build
+export VIREO_BUILD_ROOT=$build_asan
 
 passed=0
 failed=0
@@ -88,17 +88,19 @@ if configure "$build_asan" -Db_sanitize=address,undefined -Db_lundef=false &&
 	meson compile -C "$build_asan"; then
 	passed=$((passed + 1))
 	echo "PASS sanitizer build"
-	echo "== unit tests (ASan + UBSan)"
-	ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
-		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-		meson_tests "$build_asan" unit
 else
 	step_failed "sanitizer build"
+	finish
 fi
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+echo "== unit tests (ASan + UBSan)"
+meson_tests "$build_asan" unit
 
 echo "== style"
 meson_tests "$build" style
 
-echo "== integration tests (real guests)"
-meson_tests "$build" integration
+echo "== integration tests (real guests; vireod with ASan + UBSan)"
+meson_tests "$build_asan" integration
 finish

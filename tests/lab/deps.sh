@@ -13,6 +13,8 @@ VIREO_PACKAGES=(
 	pkg-config      # finds libraries; vireo-sdk.pc for out-of-tree drivers
 	libcmocka-dev   # unit test framework
 	libjson-c-dev   # vireod: control socket protocol and config file
+	liburing-dev    # the blk-file driver's I/O engine
+	libsystemd-dev  # vireod: sd_notify readiness for its systemd unit
 	clang-format    # the style check (.clang-format) in the test run
 	qemu-system-x86 # runs the lab guests (TCG here, KVM where it works)
 	ipxe-qemu       # option ROMs QEMU loads for virtio-net and e1000e NICs

@@ -8,7 +8,7 @@
 # module with no hardware that the tests load to prove modprobe works.
 LAB_DEFAULT_MODULES=(
 	virtio_pci 9pnet_virtio 9p
-	virtio_blk virtio_net ext4
+	virtio_blk virtio_net ext4 crc32c_generic
 	vmw_vsock_virtio_transport
 	dummy
 )

@@ -205,7 +205,8 @@ lab_boot() {
 		fi
 	) &
 	printf '%s\n' "$!" >"$dir/watchdog.pid"
-	disown -a 2>/dev/null
+	# Only these two: a caller's own background jobs (vireod, say) stay its to wait for.
+	disown "$qpid" "$!" 2>/dev/null
 
 	if ! lab_wait_line "$name" "@@VIREO-READY" prefix "$boot_timeout"; then
 		lab_kill "$name"

@@ -137,7 +137,8 @@ static int blk_driver_rc(const struct host_blk *hb, const char *op, int rc)
 
 int host_blk_open(struct host_driver *drv, const char *id, const char *const *keys,
 		  const char *const *values, size_t nparams, unsigned int num_queues,
-		  struct host_blk **out, char *err, size_t errlen)
+		  struct vireo_loop *const *loops, unsigned int flags, struct host_blk **out,
+		  char *err, size_t errlen)
 {
 	const struct host_checked *info = host_driver_info(drv);
 	struct host_blk *hb;
@@ -170,7 +171,11 @@ int host_blk_open(struct host_driver *drv, const char *id, const char *const *ke
 			 rc == -ENOMEM ? "out of memory" : why);
 		goto out_free_id;
 	}
-	hb->handle = (struct vireo_blk){ .magic = VIREO_CORE_BLK_MAGIC, .id = hb->id };
+	hb->handle = (struct vireo_blk){ .magic = VIREO_CORE_BLK_MAGIC,
+					 .id = hb->id,
+					 .loops = loops,
+					 .nloops = loops ? num_queues : 0,
+					 .read_only = flags & HOST_BLK_OPEN_READ_ONLY };
 	host_driver_get(drv);
 	rc = blk_driver_rc(hb, "open", hb->ops->open(&hb->handle, hb->params));
 	if (rc < 0) {

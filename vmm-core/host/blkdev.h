@@ -27,6 +27,9 @@
 struct host_blk;
 struct host_blk_io;
 
+/** host_blk_open() flag: the device is read-only (readonly=on); vireo_blk_read_only(). */
+#define HOST_BLK_OPEN_READ_ONLY (1u << 0)
+
 /** typedef host_blk_done_t - A request finished: @status is 0 or a negative errno. */
 typedef void (*host_blk_done_t)(struct host_blk_io *io, int status);
 
@@ -62,13 +65,17 @@ struct host_blk_counters {
  * @keys: the driver parameters the user gave, @nparams of them, with @values.
  * @num_queues: queues the device model wants (>= 1); the instance gets
  * min(@num_queues, geometry max_queues), each started with queue_start.
+ * @loops: the event loop of each of the @num_queues queues, which the driver gets from
+ * vireo_blk_queue_loop() (the array must outlive the instance); NULL: none.
+ * @flags: HOST_BLK_OPEN_* (the device spec's choices the driver must know at open).
  * @err: on failure, one line naming the driver, the device and the problem.
  * Return: 0, -EINVAL (not a blk driver, bad parameter, bad geometry), -ENOMEM, or the
  * driver's open/queue_start error.
  */
 int host_blk_open(struct host_driver *drv, const char *id, const char *const *keys,
 		  const char *const *values, size_t nparams, unsigned int num_queues,
-		  struct host_blk **out, char *err, size_t errlen);
+		  struct vireo_loop *const *loops, unsigned int flags, struct host_blk **out,
+		  char *err, size_t errlen);
 
 /** host_blk_geometry() - The checked geometry, defaults applied. */
 const struct vireo_blk_geometry *host_blk_geometry(const struct host_blk *hb);

@@ -63,3 +63,15 @@ const char *vireo_blk_id(const struct vireo_blk *blk)
 {
 	return blk && blk->id ? blk->id : "?";
 }
+
+struct vireo_loop *vireo_blk_queue_loop(struct vireo_blk *blk, unsigned int queue)
+{
+	if (!blk || queue >= blk->nloops)
+		return NULL;
+	return blk->loops[queue];
+}
+
+bool vireo_blk_read_only(const struct vireo_blk *blk)
+{
+	return blk && blk->read_only;
+}

@@ -14,6 +14,7 @@
 
 #include <vireo/blk.h>
 #include <vireo/log.h>
+#include <vireo/loop.h>
 #include <vireo/net.h>
 #include <vireo/params.h>
 #include <vireo/sensor.h>
@@ -88,9 +89,12 @@ VIREO_API void vireo_core_params_free(struct vireo_params *params);
 
 /** The concrete struct vireo_blk: embedded in the host's per-instance state. */
 struct vireo_blk {
-	uint32_t magic; /* VIREO_CORE_BLK_MAGIC while open */
-	void *priv;	/* the driver's */
-	const char *id; /* device id, owned by the host */
+	uint32_t magic;			 /* VIREO_CORE_BLK_MAGIC while open */
+	void *priv;			 /* the driver's */
+	const char *id;			 /* device id, owned by the host */
+	struct vireo_loop *const *loops; /* each queue's loop, owned by the device model */
+	unsigned int nloops;
+	bool read_only; /* the device spec's readonly=on */
 };
 
 /** States of a core request; moved only with atomic compare-and-swap. */
@@ -129,5 +133,38 @@ struct vireo_sensor {
 	void *priv;	/* the driver's */
 	const char *id; /* device id, owned by the core */
 };
+
+/* ---- event loops (lib/loop.c); drivers use the vireo_loop_* half in <vireo/loop.h> ---- */
+
+/**
+ * vireo_core_loop_new() - Create a loop (epoll, a wake eventfd, deferred work).
+ * Return: 0, or a negative errno.
+ */
+VIREO_API int vireo_core_loop_new(struct vireo_loop **out);
+
+/**
+ * vireo_core_loop_free() - Free a loop that is not running, after every watch and
+ * timer was removed. Deferred work never run is dropped.
+ */
+VIREO_API void vireo_core_loop_free(struct vireo_loop *loop);
+
+/**
+ * vireo_core_loop_run() - Dispatch until vireo_core_loop_stop().
+ * Return: 0 after a stop, or the negative errno of a failed epoll_wait.
+ * Context: the thread that owns the loop from now on.
+ */
+VIREO_API int vireo_core_loop_run(struct vireo_loop *loop);
+
+/**
+ * vireo_core_loop_run_once() - Wait up to @timeout_ms (-1: forever), dispatch one batch.
+ * Return: callbacks run (>= 0), or a negative errno.
+ */
+VIREO_API int vireo_core_loop_run_once(struct vireo_loop *loop, int timeout_ms);
+
+/** vireo_core_loop_stop() - Make vireo_core_loop_run() return. Context: any thread. */
+VIREO_API void vireo_core_loop_stop(struct vireo_loop *loop);
+
+/** vireo_core_loop_in_thread() - Whether the caller is dispatching this loop now. */
+VIREO_API bool vireo_core_loop_in_thread(const struct vireo_loop *loop);
 
 #endif /* VIREO_LIB_INTERNAL_H */

@@ -129,7 +129,7 @@ int vireo_vq_chain_walk(const struct vireo_vq *vq, uint16_t head, struct vireo_v
 	};
 	struct chain_walk w = { .vq = vq, .chain = chain };
 	struct vireo_vring_desc d;
-	uint32_t idx = head;
+	uint32_t idx = head, budget = vq->size;
 	int rc;
 
 	chain->head = head;
@@ -156,15 +156,19 @@ int vireo_vq_chain_walk(const struct vireo_vq *vq, uint16_t head, struct vireo_v
 			rc = chain_enter_indirect(vq, &d, &t, why);
 			if (rc < 0)
 				return rc;
+			budget = chain->ndesc + t.count;
 			idx = 0; /* §2.7.5.3: the first descriptor is at index 0 */
 			continue;
 		}
 
 		/*
-		 * The hop budget: a chain is never longer than the Queue Size
-		 * (§2.7.5.3.1), so a walk that gets further is looping (§2.7.5.2).
+		 * The hop budget stops loops (§2.7.5.2): at most Queue Size descriptors
+		 * in the ring's table, plus, inside an indirect table, at most its
+		 * entries. An indirect table may be longer than the queue: Linux's
+		 * virtio-blk sends seg_max + 2 entries whatever the queue size, and
+		 * QEMU's own devices accept that; the iovec cap still bounds the work.
 		 */
-		if (++chain->ndesc > vq->size)
+		if (++chain->ndesc > budget)
 			return chain_fail(why, VIREO_VQ_ERR_CHAIN_LOOP);
 		rc = chain_add_buffer(&w, &d, why);
 		if (rc < 0)

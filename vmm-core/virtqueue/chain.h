@@ -10,9 +10,10 @@
  *
  * Rules, as enforced (each refusal is an enum vireo_vq_err):
  * - every next, in the table or an indirect table, must index that table;
- * - a chain holds at most Queue Size buffer descriptors, direct and indirect
- *   together (this is the hop budget that stops loops); a descriptor that only
- *   points at an indirect table is not a buffer and does not count;
+ * - the hop budget that stops loops: at most Queue Size buffer descriptors from the
+ *   ring's table, plus at most the entry count of the one indirect table (which may
+ *   be longer than the queue, as Linux's virtio-blk makes them); a descriptor that
+ *   only points at an indirect table is not a buffer and does not count;
  * - INDIRECT needs VIRTIO_F_INDIRECT_DESC, is never set with NEXT, never appears in
  *   an indirect table; the table's length is a non-zero multiple of 16 and the whole
  *   table lies in guest memory (it may straddle adjacent regions); the WRITE flag of

@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 
 #include <vireo/common.h>
+#include <vireo/loop.h>
 #include <vireo/params.h>
 
 VIREO_BEGIN_DECLS
@@ -287,6 +288,36 @@ VIREO_API void *vireo_blk_priv(const struct vireo_blk *blk);
  * Context: any thread.
  */
 VIREO_API const char *vireo_blk_id(const struct vireo_blk *blk);
+
+/**
+ * @brief The event loop of queue @p queue: where a driver watches the fds that tell it
+ * a request finished (an io_uring eventfd, say), so that it completes requests on the
+ * queue's own thread.
+ *
+ * @param blk the instance.
+ * @param queue a queue the core started (0..queues - 1).
+ *
+ * @return the loop, valid from the queue's queue_start until its queue_stop; NULL if
+ *         @p queue is out of range or the core runs this instance without loops (unit
+ *         tests), in which case the driver must complete from submit() or its own means.
+ *
+ * Context: queue_start, submit and callbacks of that queue.
+ */
+VIREO_API struct vireo_loop *vireo_blk_queue_loop(struct vireo_blk *blk, unsigned int queue);
+
+/**
+ * @brief Whether the user asked for a read-only device (the spec's `readonly=on`).
+ *
+ * The core never sends writes, discards or write-zeroes to such a device and tells the
+ * guest it is read-only; a driver should also open its backing store read-only.
+ *
+ * @param blk the instance.
+ *
+ * @return true for a read-only device.
+ *
+ * Context: any op.
+ */
+VIREO_API bool vireo_blk_read_only(const struct vireo_blk *blk);
 
 VIREO_END_DECLS
 

@@ -107,7 +107,7 @@ static int open_blk(struct fixture *f, const char *const *kv, size_t n, unsigned
 		keys[i] = buf[i];
 		values[i] = eq + 1;
 	}
-	return host_blk_open(f->drv, "disk0", keys, values, n, queues, hb, err, errlen);
+	return host_blk_open(f->drv, "disk0", keys, values, n, queues, NULL, 0, hb, err, errlen);
 }
 
 static struct host_blk_io make_io(uint32_t op, uint64_t offset, uint64_t length,

@@ -284,7 +284,8 @@ static void test_prefix_ops(void **state)
 	assert_null(info->ops.blk.get_stats);
 
 	/* NULL optional ops take their defaults: no queue set-up, no close, no stats. */
-	assert_int_equal(host_blk_open(drv, "p0", NULL, NULL, 0, 1, &hb, err, sizeof(err)), 0);
+	assert_int_equal(host_blk_open(drv, "p0", NULL, NULL, 0, 1, NULL, 0, &hb, err, sizeof(err)),
+			 0);
 	memset(out, 0xa5, sizeof(out));
 	io = (struct host_blk_io){ .op = VIREO_BLK_OP_WRITE,
 				   .iov = &iov,
@@ -439,7 +440,7 @@ static void test_net_and_sensor_classes(void **state)
 	assert_non_null(strstr(list, "test-net 0.9 net abi=1.0 MIT /"));
 	assert_non_null(strstr(list, "test-sensor 0.9 sensor abi=1.0 MIT /"));
 	/* Not block drivers: the blk host says so instead of calling the wrong ops. */
-	assert_int_equal(host_blk_open(net, "n0", NULL, NULL, 0, 1, &hb, err, sizeof(err)),
+	assert_int_equal(host_blk_open(net, "n0", NULL, NULL, 0, 1, NULL, 0, &hb, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "driver 'test-net' is a net driver, not blk");
 	assert_null(hb);

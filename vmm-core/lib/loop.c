@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * An epoll event loop. Watches and timers removed from inside a callback are only
- * marked dead and freed after the current batch, so an event already collected for
- * them is skipped instead of touching freed memory.
+ * The event loop every core thread runs, over epoll: fd watches, timers (a timerfd
+ * each) and deferred work posted from any thread. Drivers reach it through
+ * <vireo/loop.h>; the core creates and runs loops through lib/internal.h. Watches and
+ * timers removed from inside a callback are only marked dead and freed after the
+ * current batch, so an event already collected for them is skipped instead of
+ * touching freed memory.
  */
-#include "loop/loop.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -26,29 +29,29 @@ struct vl_source {
 	struct vl_source *next_dead;
 };
 
-struct vl_watch {
+struct vireo_watch {
 	struct vl_source src;
-	struct vl_loop *loop;
+	struct vireo_loop *loop;
 	int fd;
-	vl_fd_cb cb;
+	vireo_watch_cb_t cb;
 	void *arg;
 };
 
-struct vl_timer {
+struct vireo_timer {
 	struct vl_source src;
-	struct vl_loop *loop;
+	struct vireo_loop *loop;
 	int tfd;
-	vl_timer_cb cb;
+	vireo_timer_cb_t cb;
 	void *arg;
 };
 
 struct vl_work {
-	vl_work_cb cb;
+	vireo_work_cb_t cb;
 	void *arg;
 	struct vl_work *next;
 };
 
-struct vl_loop {
+struct vireo_loop {
 	int epfd;
 	int wake_fd;
 	struct vl_source wake_src;
@@ -61,7 +64,7 @@ struct vl_loop {
 	struct vl_work *work_tail;
 };
 
-static void vl_wake(struct vl_loop *loop)
+static void vl_wake(struct vireo_loop *loop)
 {
 	uint64_t one = 1;
 
@@ -69,10 +72,10 @@ static void vl_wake(struct vl_loop *loop)
 	(void)!write(loop->wake_fd, &one, sizeof(one));
 }
 
-int vl_loop_new(struct vl_loop **out)
+int vireo_core_loop_new(struct vireo_loop **out)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct vl_loop *loop = calloc(1, sizeof(*loop));
+	struct vireo_loop *loop = calloc(1, sizeof(*loop));
 	int rc;
 
 	if (!loop)
@@ -106,7 +109,7 @@ out_free_loop:
 	return rc;
 }
 
-static void vl_free_dead(struct vl_loop *loop)
+static void vl_free_dead(struct vireo_loop *loop)
 {
 	while (loop->dead) {
 		struct vl_source *s = loop->dead;
@@ -116,7 +119,7 @@ static void vl_free_dead(struct vl_loop *loop)
 	}
 }
 
-void vl_loop_free(struct vl_loop *loop)
+void vireo_core_loop_free(struct vireo_loop *loop)
 {
 	struct vl_work *w;
 
@@ -133,10 +136,10 @@ void vl_loop_free(struct vl_loop *loop)
 	free(loop);
 }
 
-int vl_loop_add_fd(struct vl_loop *loop, int fd, uint32_t events, vl_fd_cb cb, void *arg,
-		   struct vl_watch **out)
+int vireo_loop_watch_fd(struct vireo_loop *loop, int fd, uint32_t events, vireo_watch_cb_t cb,
+			void *arg, struct vireo_watch **out)
 {
-	struct vl_watch *w = calloc(1, sizeof(*w));
+	struct vireo_watch *w = calloc(1, sizeof(*w));
 	struct epoll_event ev = { .events = events };
 
 	if (!w)
@@ -157,14 +160,14 @@ int vl_loop_add_fd(struct vl_loop *loop, int fd, uint32_t events, vl_fd_cb cb, v
 	return 0;
 }
 
-int vl_watch_modify(struct vl_watch *w, uint32_t events)
+int vireo_watch_set_events(struct vireo_watch *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = &w->src };
 
 	return epoll_ctl(w->loop->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0 ? -errno : 0;
 }
 
-static void vl_bury(struct vl_loop *loop, struct vl_source *s)
+static void vl_bury(struct vireo_loop *loop, struct vl_source *s)
 {
 	s->dead = true;
 	s->next_dead = loop->dead;
@@ -174,7 +177,7 @@ static void vl_bury(struct vl_loop *loop, struct vl_source *s)
 		vl_free_dead(loop);
 }
 
-void vl_watch_remove(struct vl_watch *w)
+void vireo_watch_remove(struct vireo_watch *w)
 {
 	if (!w)
 		return;
@@ -183,8 +186,8 @@ void vl_watch_remove(struct vl_watch *w)
 	vl_bury(w->loop, &w->src);
 }
 
-int vl_loop_add_timer(struct vl_loop *loop, uint64_t first_ns, uint64_t period_ns, vl_timer_cb cb,
-		      void *arg, struct vl_timer **out)
+int vireo_loop_add_timer(struct vireo_loop *loop, uint64_t first_ns, uint64_t period_ns,
+			 vireo_timer_cb_t cb, void *arg, struct vireo_timer **out)
 {
 	struct itimerspec its = {
 		.it_value = { .tv_sec = (time_t)(first_ns / 1000000000u),
@@ -193,7 +196,7 @@ int vl_loop_add_timer(struct vl_loop *loop, uint64_t first_ns, uint64_t period_n
 				 .tv_nsec = (long)(period_ns % 1000000000u) },
 	};
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct vl_timer *t;
+	struct vireo_timer *t;
 	int rc;
 
 	if (first_ns == 0)
@@ -229,7 +232,7 @@ out_free_timer:
 	return rc;
 }
 
-void vl_timer_remove(struct vl_timer *t)
+void vireo_timer_remove(struct vireo_timer *t)
 {
 	if (!t)
 		return;
@@ -239,7 +242,7 @@ void vl_timer_remove(struct vl_timer *t)
 	vl_bury(t->loop, &t->src);
 }
 
-int vl_loop_defer(struct vl_loop *loop, vl_work_cb cb, void *arg)
+int vireo_loop_defer(struct vireo_loop *loop, vireo_work_cb_t cb, void *arg)
 {
 	struct vl_work *w = malloc(sizeof(*w));
 
@@ -260,7 +263,7 @@ int vl_loop_defer(struct vl_loop *loop, vl_work_cb cb, void *arg)
 }
 
 /* Runs the deferred work queued so far; work queued by these callbacks waits a turn. */
-static int vl_run_work(struct vl_loop *loop)
+static int vl_run_work(struct vireo_loop *loop)
 {
 	struct vl_work *w, *next;
 	uint64_t count;
@@ -280,7 +283,7 @@ static int vl_run_work(struct vl_loop *loop)
 	return n;
 }
 
-static int vl_dispatch(struct vl_loop *loop, struct epoll_event *evs, int nev)
+static int vl_dispatch(struct vireo_loop *loop, struct epoll_event *evs, int nev)
 {
 	int ran = 0;
 
@@ -294,14 +297,14 @@ static int vl_dispatch(struct vl_loop *loop, struct epoll_event *evs, int nev)
 			ran += vl_run_work(loop);
 			break;
 		case VL_KIND_FD: {
-			struct vl_watch *w = (struct vl_watch *)s;
+			struct vireo_watch *w = (struct vireo_watch *)s;
 
 			w->cb(w->arg, w->fd, evs[i].events);
 			ran++;
 			break;
 		}
 		case VL_KIND_TIMER: {
-			struct vl_timer *t = (struct vl_timer *)s;
+			struct vireo_timer *t = (struct vireo_timer *)s;
 			uint64_t exp = 0;
 
 			if (read(t->tfd, &exp, sizeof(exp)) == sizeof(exp) && exp) {
@@ -315,7 +318,7 @@ static int vl_dispatch(struct vl_loop *loop, struct epoll_event *evs, int nev)
 	return ran;
 }
 
-int vl_loop_run_once(struct vl_loop *loop, int timeout_ms)
+int vireo_core_loop_run_once(struct vireo_loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[VL_BATCH];
 	int nev, ran;
@@ -335,12 +338,12 @@ int vl_loop_run_once(struct vl_loop *loop, int timeout_ms)
 	return ran;
 }
 
-int vl_loop_run(struct vl_loop *loop)
+int vireo_core_loop_run(struct vireo_loop *loop)
 {
 	int rc;
 
 	while (!atomic_load(&loop->stop)) {
-		rc = vl_loop_run_once(loop, -1);
+		rc = vireo_core_loop_run_once(loop, -1);
 		if (rc < 0)
 			return rc;
 	}
@@ -348,13 +351,13 @@ int vl_loop_run(struct vl_loop *loop)
 	return 0;
 }
 
-void vl_loop_stop(struct vl_loop *loop)
+void vireo_core_loop_stop(struct vireo_loop *loop)
 {
 	atomic_store(&loop->stop, true);
 	vl_wake(loop);
 }
 
-bool vl_loop_in_thread(const struct vl_loop *loop)
+bool vireo_core_loop_in_thread(const struct vireo_loop *loop)
 {
 	return atomic_load(&loop->running) && pthread_equal(loop->owner, pthread_self());
 }

@@ -14,13 +14,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "loop/loop.h"
+#include "lib/internal.h"
 
 struct counter {
 	int calls;
 	uint32_t events;
-	struct vl_watch *other; /* removed by the first callback that runs */
-	struct vl_loop *loop;
+	struct vireo_watch *other; /* removed by the first callback that runs */
+	struct vireo_loop *loop;
 	bool in_thread;
 };
 
@@ -31,10 +31,10 @@ static void on_fd(void *arg, int fd, uint32_t events)
 
 	c->calls++;
 	c->events = events;
-	c->in_thread = vl_loop_in_thread(c->loop);
+	c->in_thread = vireo_core_loop_in_thread(c->loop);
 	(void)!read(fd, &v, sizeof(v));
 	if (c->other) {
-		vl_watch_remove(c->other);
+		vireo_watch_remove(c->other);
 		c->other = NULL;
 	}
 }
@@ -48,54 +48,54 @@ static void kick(int fd)
 
 static void test_fd_watch(void **state)
 {
-	struct vl_loop *loop;
-	struct vl_watch *w;
+	struct vireo_loop *loop;
+	struct vireo_watch *w;
 	struct counter c = { 0 };
 	int fd = eventfd(0, EFD_NONBLOCK);
 
 	(void)state;
-	assert_int_equal(vl_loop_new(&loop), 0);
+	assert_int_equal(vireo_core_loop_new(&loop), 0);
 	c.loop = loop;
-	assert_int_equal(vl_loop_add_fd(loop, fd, VL_IN, on_fd, &c, &w), 0);
-	assert_int_equal(vl_loop_run_once(loop, 0), 0);
+	assert_int_equal(vireo_loop_watch_fd(loop, fd, VIREO_POLL_IN, on_fd, &c, &w), 0);
+	assert_int_equal(vireo_core_loop_run_once(loop, 0), 0);
 	assert_int_equal(c.calls, 0);
 	kick(fd);
-	assert_int_equal(vl_loop_run_once(loop, 1000), 1);
+	assert_int_equal(vireo_core_loop_run_once(loop, 1000), 1);
 	assert_int_equal(c.calls, 1);
-	assert_true(c.events & VL_IN);
+	assert_true(c.events & VIREO_POLL_IN);
 	assert_true(c.in_thread);
-	assert_false(vl_loop_in_thread(loop));
+	assert_false(vireo_core_loop_in_thread(loop));
 
 	/* Level-triggered, and modify turns it off. */
-	assert_int_equal(vl_watch_modify(w, 0), 0);
+	assert_int_equal(vireo_watch_set_events(w, 0), 0);
 	kick(fd);
-	assert_int_equal(vl_loop_run_once(loop, 0), 0);
-	vl_watch_remove(w);
-	vl_loop_free(loop);
+	assert_int_equal(vireo_core_loop_run_once(loop, 0), 0);
+	vireo_watch_remove(w);
+	vireo_core_loop_free(loop);
 	close(fd);
 }
 
 static void test_remove_other_watch_in_same_batch(void **state)
 {
-	struct vl_loop *loop;
-	struct vl_watch *wa, *wb;
+	struct vireo_loop *loop;
+	struct vireo_watch *wa, *wb;
 	struct counter a = { 0 }, b = { 0 };
 	int fa = eventfd(0, EFD_NONBLOCK), fb = eventfd(0, EFD_NONBLOCK);
 
 	(void)state;
-	assert_int_equal(vl_loop_new(&loop), 0);
+	assert_int_equal(vireo_core_loop_new(&loop), 0);
 	a.loop = b.loop = loop;
-	assert_int_equal(vl_loop_add_fd(loop, fa, VL_IN, on_fd, &a, &wa), 0);
-	assert_int_equal(vl_loop_add_fd(loop, fb, VL_IN, on_fd, &b, &wb), 0);
+	assert_int_equal(vireo_loop_watch_fd(loop, fa, VIREO_POLL_IN, on_fd, &a, &wa), 0);
+	assert_int_equal(vireo_loop_watch_fd(loop, fb, VIREO_POLL_IN, on_fd, &b, &wb), 0);
 	/* Whichever runs first removes the other, whose event is already collected. */
 	a.other = wb;
 	b.other = wa;
 	kick(fa);
 	kick(fb);
-	assert_int_equal(vl_loop_run_once(loop, 1000), 1);
+	assert_int_equal(vireo_core_loop_run_once(loop, 1000), 1);
 	assert_int_equal(a.calls + b.calls, 1);
-	vl_watch_remove(a.calls ? wa : wb);
-	vl_loop_free(loop);
+	vireo_watch_remove(a.calls ? wa : wb);
+	vireo_core_loop_free(loop);
 	close(fa);
 	close(fb);
 }
@@ -109,27 +109,27 @@ static void on_timer(void *arg, uint64_t expirations)
 
 static void test_timers(void **state)
 {
-	struct vl_loop *loop;
-	struct vl_timer *once, *periodic;
+	struct vireo_loop *loop;
+	struct vireo_timer *once, *periodic;
 	uint64_t n_once = 0, n_periodic = 0;
 
 	(void)state;
-	assert_int_equal(vl_loop_new(&loop), 0);
-	assert_int_equal(vl_loop_add_timer(loop, 0, 0, on_timer, &n_once, &once), -EINVAL);
-	assert_int_equal(vl_loop_add_timer(loop, 1000000, 0, on_timer, &n_once, &once), 0);
+	assert_int_equal(vireo_core_loop_new(&loop), 0);
+	assert_int_equal(vireo_loop_add_timer(loop, 0, 0, on_timer, &n_once, &once), -EINVAL);
+	assert_int_equal(vireo_loop_add_timer(loop, 1000000, 0, on_timer, &n_once, &once), 0);
 	assert_int_equal(
-		vl_loop_add_timer(loop, 2000000, 2000000, on_timer, &n_periodic, &periodic), 0);
+		vireo_loop_add_timer(loop, 2000000, 2000000, on_timer, &n_periodic, &periodic), 0);
 	for (int i = 0; i < 200 && n_periodic < 3; i++)
-		assert_true(vl_loop_run_once(loop, 100) >= 0);
+		assert_true(vireo_core_loop_run_once(loop, 100) >= 0);
 	assert_int_equal(n_once, 1);
 	assert_true(n_periodic >= 3);
-	vl_timer_remove(once);
-	vl_timer_remove(periodic);
-	vl_loop_free(loop);
+	vireo_timer_remove(once);
+	vireo_timer_remove(periodic);
+	vireo_core_loop_free(loop);
 }
 
 struct deferred {
-	struct vl_loop *loop;
+	struct vireo_loop *loop;
 	int ran;
 	bool on_loop_thread;
 };
@@ -139,9 +139,9 @@ static void work(void *arg)
 	struct deferred *d = arg;
 
 	d->ran++;
-	d->on_loop_thread = vl_loop_in_thread(d->loop);
+	d->on_loop_thread = vireo_core_loop_in_thread(d->loop);
 	if (d->ran == 3)
-		vl_loop_stop(d->loop);
+		vireo_core_loop_stop(d->loop);
 }
 
 static void *poster(void *arg)
@@ -150,7 +150,7 @@ static void *poster(void *arg)
 
 	for (int i = 0; i < 3; i++) {
 		usleep(1000);
-		assert_int_equal(vl_loop_defer(d->loop, work, d), 0);
+		assert_int_equal(vireo_loop_defer(d->loop, work, d), 0);
 	}
 	return NULL;
 }
@@ -161,36 +161,36 @@ static void test_defer_and_stop_from_other_thread(void **state)
 	pthread_t t;
 
 	(void)state;
-	assert_int_equal(vl_loop_new(&d.loop), 0);
+	assert_int_equal(vireo_core_loop_new(&d.loop), 0);
 	assert_int_equal(pthread_create(&t, NULL, poster, &d), 0);
-	assert_int_equal(vl_loop_run(d.loop), 0);
+	assert_int_equal(vireo_core_loop_run(d.loop), 0);
 	pthread_join(t, NULL);
 	assert_int_equal(d.ran, 3);
 	assert_true(d.on_loop_thread);
 
 	/* Work never run is dropped by free without leaking. */
-	assert_int_equal(vl_loop_defer(d.loop, work, &d), 0);
-	vl_loop_free(d.loop);
+	assert_int_equal(vireo_loop_defer(d.loop, work, &d), 0);
+	vireo_core_loop_free(d.loop);
 }
 
 static void *stopper(void *arg)
 {
 	usleep(5000);
-	vl_loop_stop(arg);
+	vireo_core_loop_stop(arg);
 	return NULL;
 }
 
 static void test_stop_idle_loop(void **state)
 {
-	struct vl_loop *loop;
+	struct vireo_loop *loop;
 	pthread_t t;
 
 	(void)state;
-	assert_int_equal(vl_loop_new(&loop), 0);
+	assert_int_equal(vireo_core_loop_new(&loop), 0);
 	assert_int_equal(pthread_create(&t, NULL, stopper, loop), 0);
-	assert_int_equal(vl_loop_run(loop), 0);
+	assert_int_equal(vireo_core_loop_run(loop), 0);
 	pthread_join(t, NULL);
-	vl_loop_free(loop);
+	vireo_core_loop_free(loop);
 }
 
 int main(void)

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vireod's device list. A device is a spec plus the model that serves it; the list's
+ * lock serialises additions and removals from the control thread with start-up and
+ * shutdown on the main thread. Data paths never take it.
+ */
+#include "daemon/devices.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vireo/driver.h>
+
+#include "control/spec.h"
+#include "host/blkdev.h"
+#include "host/loader.h"
+#include "vhost-user/dev.h"
+#include "virtio/blk.h"
+
+struct vd_device {
+	struct vd_spec spec;
+	struct host_driver *drv;
+	struct virtio_blk *blk; /* class blk */
+	struct vd_device *next;
+};
+
+struct vd_devices {
+	struct host_registry *reg;
+	pthread_mutex_t lock; /* protects: head, and every device's lifetime */
+	struct vd_device *head;
+};
+
+int vd_devices_new(struct host_registry *reg, struct vd_devices **out)
+{
+	struct vd_devices *devs = calloc(1, sizeof(*devs));
+
+	if (!devs)
+		return -ENOMEM;
+	devs->reg = reg;
+	pthread_mutex_init(&devs->lock, NULL);
+	*out = devs;
+	return 0;
+}
+
+static void vd_device_destroy(struct vd_device *d)
+{
+	virtio_blk_free(d->blk);
+	vd_spec_free(&d->spec);
+	free(d);
+}
+
+void vd_devices_free(struct vd_devices *devs)
+{
+	if (!devs)
+		return;
+	while (devs->head) {
+		struct vd_device *d = devs->head;
+
+		devs->head = d->next;
+		vd_device_destroy(d);
+	}
+	pthread_mutex_destroy(&devs->lock);
+	free(devs);
+}
+
+static struct vd_device *vd_find(struct vd_devices *devs, const char *id)
+{
+	for (struct vd_device *d = devs->head; d; d = d->next)
+		if (strcmp(d->spec.id, id) == 0)
+			return d;
+	return NULL;
+}
+
+static int vd_check_unique(struct vd_devices *devs, const struct vd_spec *spec, char *err,
+			   size_t errlen)
+{
+	for (struct vd_device *d = devs->head; d; d = d->next) {
+		if (strcmp(d->spec.id, spec->id) == 0) {
+			snprintf(err, errlen, "a device with id '%s' exists", spec->id);
+			return -EEXIST;
+		}
+		if (strcmp(d->spec.socket, spec->socket) == 0) {
+			snprintf(err, errlen, "%s: socket %s is device '%s''s", spec->id,
+				 spec->socket, d->spec.id);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* Builds and starts the model of @d's class. */
+static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *err, size_t errlen)
+{
+	const struct vd_spec *spec = &d->spec;
+	const struct host_checked *info;
+	int rc;
+
+	switch (spec->cls) {
+	case VD_CLASS_BLK:
+		d->drv = host_find_by_name(devs->reg, spec->driver);
+		if (!d->drv) {
+			snprintf(err, errlen, "%s: no driver named '%s' is loaded", spec->id,
+				 spec->driver);
+			return -ENOENT;
+		}
+		info = host_driver_info(d->drv);
+		if (info->desc.dev_class != VIREO_CLASS_BLK) {
+			snprintf(err, errlen, "%s: driver '%s' is a %s driver, not blk", spec->id,
+				 spec->driver, host_class_name(info->desc.dev_class));
+			return -EINVAL;
+		}
+		rc = virtio_blk_new(spec, d->drv, &d->blk, err, errlen);
+		if (rc < 0)
+			return rc;
+		rc = virtio_blk_start(d->blk);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: cannot listen on %s: %s", spec->id, spec->socket,
+				 strerror(-rc));
+			virtio_blk_free(d->blk);
+			d->blk = NULL;
+		}
+		return rc;
+	default:
+		snprintf(err, errlen, "%s: class %s is not served by this vireod yet", spec->id,
+			 vd_class_name(spec->cls));
+		return -ENOTSUP;
+	}
+}
+
+int vd_device_add(struct vd_devices *devs, struct vd_spec *spec, char *err, size_t errlen)
+{
+	struct vd_device *d;
+	int rc;
+
+	pthread_mutex_lock(&devs->lock);
+	rc = vd_check_unique(devs, spec, err, errlen);
+	if (rc < 0)
+		goto out_unlock;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		rc = -ENOMEM;
+		goto out_unlock;
+	}
+	d->spec = *spec;
+	rc = vd_start_model(devs, d, err, errlen);
+	if (rc < 0) {
+		free(d); /* the spec stays the caller's */
+		goto out_unlock;
+	}
+	memset(spec, 0, sizeof(*spec));
+	d->next = devs->head;
+	devs->head = d;
+out_unlock:
+	pthread_mutex_unlock(&devs->lock);
+	return rc;
+}
+
+int vd_device_remove(struct vd_devices *devs, const char *id)
+{
+	struct vd_device **pp, *d = NULL;
+
+	pthread_mutex_lock(&devs->lock);
+	for (pp = &devs->head; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->spec.id, id) == 0) {
+			d = *pp;
+			*pp = d->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&devs->lock);
+	if (!d)
+		return -ENOENT;
+	vd_device_destroy(d);
+	return 0;
+}
+
+size_t vd_device_count(struct vd_devices *devs)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&devs->lock);
+	for (struct vd_device *d = devs->head; d; d = d->next)
+		n++;
+	pthread_mutex_unlock(&devs->lock);
+	return n;
+}
+
+static void vd_add_vu_state(struct json_object *o, const struct vu_dev_stats *vs)
+{
+	json_object_object_add(o, "connected", json_object_new_boolean(vs->connected));
+	json_object_object_add(o, "broken", json_object_new_boolean(vs->broken));
+	json_object_object_add(o, "queues_running", json_object_new_int(vs->queues_running));
+}
+
+struct json_object *vd_devices_json(struct vd_devices *devs)
+{
+	struct json_object *arr = json_object_new_array();
+
+	pthread_mutex_lock(&devs->lock);
+	for (struct vd_device *d = devs->head; d; d = d->next) {
+		struct json_object *o = json_object_new_object();
+		struct vu_dev_stats vs;
+
+		json_object_object_add(o, "id", json_object_new_string(d->spec.id));
+		json_object_object_add(o, "class",
+				       json_object_new_string(vd_class_name(d->spec.cls)));
+		json_object_object_add(
+			o, "driver", json_object_new_string(d->spec.driver ? d->spec.driver : ""));
+		json_object_object_add(o, "socket", json_object_new_string(d->spec.socket));
+		json_object_object_add(o, "num_queues", json_object_new_int(d->spec.num_queues));
+		json_object_object_add(o, "readonly", json_object_new_boolean(d->spec.readonly));
+		if (d->blk) {
+			virtio_blk_vu_stats(d->blk, &vs);
+			vd_add_vu_state(o, &vs);
+		}
+		json_object_array_add(arr, o);
+	}
+	pthread_mutex_unlock(&devs->lock);
+	return arr;
+}
+
+static void vd_add_u64(struct json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id)
+{
+	struct json_object *o = NULL;
+	struct vd_device *d;
+
+	pthread_mutex_lock(&devs->lock);
+	d = vd_find(devs, id);
+	if (d && d->blk) {
+		struct virtio_blk_stats bs;
+		struct vu_dev_stats vs;
+
+		virtio_blk_get_stats(d->blk, &bs);
+		virtio_blk_vu_stats(d->blk, &vs);
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "class", json_object_new_string("blk"));
+		vd_add_vu_state(o, &vs);
+		vd_add_u64(o, "capacity_bytes", bs.capacity);
+		vd_add_u64(o, "queues", bs.queues);
+		vd_add_u64(o, "reads", bs.reads);
+		vd_add_u64(o, "writes", bs.writes);
+		vd_add_u64(o, "flushes", bs.flushes);
+		vd_add_u64(o, "discards", bs.discards);
+		vd_add_u64(o, "write_zeroes", bs.write_zeroes);
+		vd_add_u64(o, "get_ids", bs.get_ids);
+		vd_add_u64(o, "bytes_read", bs.bytes_read);
+		vd_add_u64(o, "bytes_written", bs.bytes_written);
+		vd_add_u64(o, "errors", bs.errors);
+		vd_add_u64(o, "unsupported", bs.unsupported);
+		vd_add_u64(o, "connections", vs.connections);
+		vd_add_u64(o, "vhost_user_messages", vs.messages);
+		vd_add_u64(o, "vhost_user_refused", vs.refused);
+		vd_add_u64(o, "kicks", vs.kicks);
+		vd_add_u64(o, "interrupts", vs.calls);
+	}
+	pthread_mutex_unlock(&devs->lock);
+	return o;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vireod's devices: creating one from a spec (finding its driver, building the device
+ * model, starting its socket), listing, removing and reporting them as JSON for the
+ * control socket. Owns the device list and its lock; the models own their devices.
+ */
+#ifndef VIREO_DAEMON_DEVICES_H
+#define VIREO_DAEMON_DEVICES_H
+
+#include <stddef.h>
+
+struct json_object;
+struct host_registry;
+struct vd_spec;
+struct vd_devices;
+
+/** vd_devices_new() - An empty device list over the loaded drivers in @reg. */
+int vd_devices_new(struct host_registry *reg, struct vd_devices **out);
+
+/** vd_devices_free() - Remove every device (draining in-flight I/O) and free. */
+void vd_devices_free(struct vd_devices *devs);
+
+/**
+ * vd_device_add() - Create and start the device @spec describes; @spec is consumed
+ * (moved into the device) on success and left to the caller on failure.
+ * @err: on failure, one line naming the device and what is wrong.
+ * Return: 0, -EEXIST (id or socket in use), -ENOENT (no such driver), -EINVAL,
+ * -ENOTSUP (class not served yet), or another negative errno.
+ * Context: any thread (takes the list's lock).
+ */
+int vd_device_add(struct vd_devices *devs, struct vd_spec *spec, char *err, size_t errlen);
+
+/**
+ * vd_device_remove() - Stop and remove device @id (in-flight requests complete
+ * first). Return: 0 or -ENOENT.
+ */
+int vd_device_remove(struct vd_devices *devs, const char *id);
+
+/** vd_devices_json() - [{id, class, driver, socket, connected, ...}, ...]. */
+struct json_object *vd_devices_json(struct vd_devices *devs);
+
+/** vd_device_stats_json() - Counters of device @id, or NULL if there is none. */
+struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id);
+
+/** vd_device_count() - How many devices run. */
+size_t vd_device_count(struct vd_devices *devs);
+
+#endif /* VIREO_DAEMON_DEVICES_H */

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vireoctl: talks to a running vireod over its control socket. Tables for people,
+ * the daemon's JSON with --json.
+ *
+ *   vireoctl [--control PATH] [--json] version
+ *   vireoctl [--control PATH] [--json] driver list
+ *   vireoctl [--control PATH] [--json] device list|add SPEC|remove ID|stats ID
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control/proto.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vireoctl [--control PATH] [--json] COMMAND\n"
+		"commands:\n"
+		"  version\n"
+		"  driver list\n"
+		"  device list\n"
+		"  device add CLASS,id=ID,driver=NAME,socket=PATH[,KEY=VALUE...]\n"
+		"  device remove ID\n"
+		"  device stats ID\n"
+		"The control socket is --control, else $VIREO_CONTROL, else %s.\n",
+		CTL_DEFAULT_PATH);
+}
+
+static const char *str_of(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return "-";
+	if (json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v) ? "yes" : "no";
+	return json_object_get_string(v);
+}
+
+/* Prints an array of objects as a table with the given columns. */
+static void print_table(struct json_object *arr, const char *const *cols, const int *widths)
+{
+	for (int c = 0; cols[c]; c++)
+		printf("%-*s", widths[c], cols[c]);
+	printf("\n");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *row = json_object_array_get_idx(arr, i);
+
+		for (int c = 0; cols[c]; c++)
+			printf("%-*s", widths[c], str_of(row, cols[c]));
+		printf("\n");
+	}
+}
+
+static void print_pairs(struct json_object *obj)
+{
+	json_object_object_foreach(obj, key, val)
+	{
+		printf("%-22s %s\n", key, json_object_get_string(val));
+	}
+}
+
+static void print_result(const char *cmd, struct json_object *result)
+{
+	if (strcmp(cmd, "driver.list") == 0) {
+		static const char *const cols[] = { "name", "version", "class", "path", NULL };
+		static const int widths[] = { 16, 10, 8, 0 };
+
+		print_table(result, cols, widths);
+	} else if (strcmp(cmd, "device.list") == 0) {
+		static const char *const cols[] = { "id",	  "class",  "driver", "connected",
+						    "num_queues", "socket", NULL };
+		static const int widths[] = { 12, 7, 10, 11, 12, 0 };
+
+		print_table(result, cols, widths);
+	} else if (json_object_is_type(result, json_type_object)) {
+		print_pairs(result);
+	} else {
+		printf("%s\n", json_object_get_string(result));
+	}
+}
+
+/* Maps the words of a command onto a request: "device stats X" -> device.stats {id}. */
+static int build_request(int argc, char **argv, const char **cmd, struct json_object **args)
+{
+	const char *a = argc > 0 ? argv[0] : "", *b = argc > 1 ? argv[1] : "";
+
+	*args = json_object_new_object();
+	if (strcmp(a, "version") == 0 && argc == 1) {
+		*cmd = "version";
+	} else if (strcmp(a, "driver") == 0 && strcmp(b, "list") == 0 && argc == 2) {
+		*cmd = "driver.list";
+	} else if (strcmp(a, "device") == 0 && strcmp(b, "list") == 0 && argc == 2) {
+		*cmd = "device.list";
+	} else if (strcmp(a, "device") == 0 && strcmp(b, "add") == 0 && argc == 3) {
+		*cmd = "device.add";
+		json_object_object_add(*args, "spec", json_object_new_string(argv[2]));
+	} else if (strcmp(a, "device") == 0 &&
+		   (strcmp(b, "remove") == 0 || strcmp(b, "stats") == 0) && argc == 3) {
+		*cmd = strcmp(b, "remove") == 0 ? "device.remove" : "device.stats";
+		json_object_object_add(*args, "id", json_object_new_string(argv[2]));
+	} else {
+		json_object_put(*args);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "control", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = getenv("VIREO_CONTROL"), *cmd;
+	struct json_object *args, *reply, *ok, *v;
+	struct ctl_reader *r;
+	bool json = false;
+	int c, fd, rc;
+
+	while ((c = getopt_long(argc, argv, "s:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (build_request(argc - optind, argv + optind, &cmd, &args) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (!path)
+		path = CTL_DEFAULT_PATH;
+	fd = ctl_connect(path);
+	if (fd < 0) {
+		fprintf(stderr, "vireoctl: cannot reach vireod at %s: %s\n", path, strerror(-fd));
+		json_object_put(args);
+		return 1;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return 1;
+	r->fd = fd;
+	rc = ctl_call(fd, r, cmd, args, &reply);
+	free(r);
+	close(fd);
+	if (rc < 0) {
+		fprintf(stderr, "vireoctl: %s: %s\n", cmd, strerror(-rc));
+		return 1;
+	}
+	json_object_object_get_ex(reply, "ok", &ok);
+	if (!json_object_get_boolean(ok)) {
+		json_object_object_get_ex(reply, "error", &v);
+		if (json)
+			printf("%s\n",
+			       json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+		else
+			fprintf(stderr, "vireoctl: %s\n", json_object_get_string(v));
+		json_object_put(reply);
+		return 1;
+	}
+	json_object_object_get_ex(reply, "result", &v);
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY));
+	else
+		print_result(cmd, v);
+	json_object_put(reply);
+	return 0;
+}

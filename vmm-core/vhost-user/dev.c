@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A vhost-user device's socket and control thread: listen, accept one frontend at a
+ * time, read and dispatch its messages, and on disconnect (or a malformed message)
+ * stop the queues, forget the session and wait for the next connection.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vireo/log.h>
+
+#include "vhost-user/internal.h"
+
+#define TAG "vhost-user"
+
+int vu_dev_new(const char *socket_path, const struct vdev_ops *ops, void *model,
+	       struct vu_dev **out)
+{
+	struct vu_dev *dev;
+	unsigned int nq;
+
+	if (strlen(socket_path) >= sizeof(dev->path))
+		return -ENAMETOOLONG;
+	nq = ops->num_queues(model);
+	if (nq == 0 || nq > VU_MAX_QUEUES)
+		return -EINVAL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	strcpy(dev->path, socket_path);
+	dev->ops = ops;
+	dev->model = model;
+	dev->listen_fd = dev->conn_fd = dev->stop_fd = -1;
+	dev->nqueues = nq;
+	vireo_mem_init(&dev->mem);
+	for (unsigned int i = 0; i < nq; i++) {
+		int rc = vu_queue_init(dev, &dev->queues[i], i);
+
+		if (rc < 0) {
+			while (i--)
+				vu_queue_fini(&dev->queues[i]);
+			free(dev);
+			return rc;
+		}
+	}
+	*out = dev;
+	return 0;
+}
+
+void vu_dev_reset_session(struct vu_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->nqueues; i++)
+		vu_queue_reset(&dev->queues[i]);
+	vireo_mem_clear(&dev->mem);
+	dev->features = 0;
+	dev->protocol_features = 0;
+	dev->features_set = false;
+	dev->owner = false;
+	atomic_store(&dev->broken, false);
+	if (dev->ops->reset)
+		dev->ops->reset(dev->model);
+}
+
+static void vu_disconnect(struct vu_dev *dev, const char *why)
+{
+	if (dev->conn_fd < 0)
+		return;
+	vireo_log(VIREO_LOG_NOTICE, TAG, "%s: frontend disconnected (%s)", dev->path, why);
+	vu_dev_reset_session(dev);
+	close(dev->conn_fd);
+	dev->conn_fd = -1;
+	atomic_store(&dev->connected, false);
+}
+
+/* Reads and handles one message; false when the connection must end. */
+static bool vu_handle_one(struct vu_dev *dev)
+{
+	enum vu_msg_err why;
+	struct vu_msg msg;
+	int rc;
+
+	rc = vu_msg_recv(dev->conn_fd, &msg, &why);
+	if (rc < 0) {
+		vu_disconnect(dev, vu_msg_err_str(why));
+		return false;
+	}
+	atomic_fetch_add(&dev->n_messages, 1);
+	if (vu_msg_check(&msg, &why) < 0) {
+		atomic_fetch_add(&dev->n_refused, 1);
+		vireo_log(VIREO_LOG_WARN, TAG, "%s: malformed %s (request %u): %s", dev->path,
+			  vu_request_name(msg.hdr.request), msg.hdr.request, vu_msg_err_str(why));
+		vu_msg_close_fds(&msg);
+		vu_disconnect(dev, "malformed message");
+		return false;
+	}
+	rc = vu_dispatch(dev, &msg);
+	vu_msg_close_fds(&msg);
+	if (rc < 0) {
+		atomic_fetch_add(&dev->n_refused, 1);
+		vireo_log(VIREO_LOG_WARN, TAG, "%s: %s failed: %s", dev->path,
+			  vu_request_name(msg.hdr.request), strerror(-rc));
+	}
+	return true;
+}
+
+static void vu_accept(struct vu_dev *dev)
+{
+	int fd = accept4(dev->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (dev->conn_fd >= 0) {
+		/* One frontend per device; a second one is told no by the close. */
+		vireo_log(VIREO_LOG_WARN, TAG, "%s: second frontend refused", dev->path);
+		close(fd);
+		return;
+	}
+	dev->conn_fd = fd;
+	atomic_store(&dev->connected, true);
+	atomic_fetch_add(&dev->n_connections, 1);
+	vireo_log(VIREO_LOG_INFO, TAG, "%s: frontend connected", dev->path);
+}
+
+static void *vu_control_thread(void *arg)
+{
+	struct vu_dev *dev = arg;
+	struct pollfd pfd[3];
+
+	for (;;) {
+		nfds_t n = 2;
+
+		pfd[0] = (struct pollfd){ .fd = dev->stop_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = dev->listen_fd, .events = POLLIN };
+		if (dev->conn_fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = dev->conn_fd, .events = POLLIN };
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		if (n == 3 && pfd[2].revents)
+			vu_handle_one(dev);
+		if (pfd[1].revents & POLLIN)
+			vu_accept(dev);
+	}
+	vu_disconnect(dev, "device stopping");
+	return NULL;
+}
+
+/* Removes a socket file nobody answers on; refuses a live one or a non-socket. */
+static int vu_claim_path(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	close(fd);
+	if (rc == 0)
+		return -EADDRINUSE;
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+int vu_dev_start(struct vu_dev *dev)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int rc;
+
+	rc = vu_claim_path(dev->path);
+	if (rc < 0)
+		return rc;
+	strcpy(addr.sun_path, dev->path);
+	dev->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (dev->stop_fd < 0)
+		return -errno;
+	dev->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (dev->listen_fd < 0) {
+		rc = -errno;
+		goto out_close_stop;
+	}
+	if (bind(dev->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    listen(dev->listen_fd, 1) < 0) {
+		rc = -errno;
+		goto out_close_listen;
+	}
+	rc = -pthread_create(&dev->control, NULL, vu_control_thread, dev);
+	if (rc < 0)
+		goto out_unlink;
+	dev->control_started = true;
+	return 0;
+
+out_unlink:
+	unlink(dev->path);
+out_close_listen:
+	close(dev->listen_fd);
+	dev->listen_fd = -1;
+out_close_stop:
+	close(dev->stop_fd);
+	dev->stop_fd = -1;
+	return rc;
+}
+
+void vu_dev_stop(struct vu_dev *dev)
+{
+	uint64_t one = 1;
+
+	if (!dev->control_started)
+		return;
+	if (write(dev->stop_fd, &one, sizeof(one)) != sizeof(one))
+		abort(); /* an eventfd write of 1 cannot fail; if it did we would hang */
+	pthread_join(dev->control, NULL);
+	dev->control_started = false;
+	close(dev->listen_fd);
+	close(dev->stop_fd);
+	dev->listen_fd = dev->stop_fd = -1;
+	unlink(dev->path);
+}
+
+void vu_dev_free(struct vu_dev *dev)
+{
+	if (!dev)
+		return;
+	vu_dev_stop(dev);
+	for (unsigned int i = 0; i < dev->nqueues; i++)
+		vu_queue_fini(&dev->queues[i]);
+	free(dev);
+}
+
+void vu_dev_get_stats(struct vu_dev *dev, struct vu_dev_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->connections = atomic_load(&dev->n_connections);
+	s->messages = atomic_load(&dev->n_messages);
+	s->refused = atomic_load(&dev->n_refused);
+	s->kicks = atomic_load(&dev->n_kicks);
+	s->calls = atomic_load(&dev->n_calls);
+	s->broken = atomic_load(&dev->broken);
+	s->connected = atomic_load(&dev->connected);
+	s->queues_running = atomic_load(&dev->queues_running);
+}
+
+uint64_t vu_dev_features(const struct vu_dev *dev)
+{
+	return dev->features;
+}
+
+struct vireo_loop *vu_dev_queue_loop(struct vu_dev *dev, unsigned int index)
+{
+	return index < dev->nqueues ? dev->queues[index].loop : NULL;
+}
