@@ -31,8 +31,11 @@ check: deps
 demo: deps
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/demo
 
+# vireo-bench drives vhost-user-blk backends from the host: vireod (blk-file on the
+# same RAM-backed image) against qemu-storage-daemon, in one table. Not pass/fail.
 bench: build
-	@echo "make bench: no benchmarks yet; the device-plane issue adds vireo-bench"
+	@tests/bench/blk-peers.sh --bench $(BUILD)/tests/bench/vireo-bench \
+		--vireod $(BUILD)/vmm-core/daemon/vireod
 
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)

@@ -16,6 +16,7 @@ VIREO_PACKAGES=(
 	liburing-dev    # the blk-file driver's I/O engine
 	libsystemd-dev  # vireod: sd_notify readiness for its systemd unit
 	clang-format    # the style check (.clang-format) in the test run
+	jq              # make bench: reads vireo-bench's JSON results
 	qemu-system-x86 # runs the lab guests (TCG here, KVM where it works)
 	ipxe-qemu       # option ROMs QEMU loads for virtio-net and e1000e NICs
 	busybox-static  # userland of the guest initramfs
