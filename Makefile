@@ -28,7 +28,7 @@ build: deps $(BUILD)/build.ninja
 check: deps
 	@BUILD=$(BUILD) BUILD_ASAN=$(BUILD_ASAN) tests/run-tests.sh
 
-demo: deps
+demo: build
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/demo
 
 # vireo-bench drives vhost-user-blk backends from the host: vireod (blk-file on the
