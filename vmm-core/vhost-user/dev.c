@@ -59,6 +59,9 @@ void vu_dev_reset_session(struct vu_dev *dev)
 	for (unsigned int i = 0; i < dev->nqueues; i++)
 		vu_queue_reset(&dev->queues[i]);
 	vireo_mem_clear(&dev->mem);
+	/* The frontend keeps the region and hands it back when it reconnects. */
+	vu_inflight_unmap(&dev->inflight);
+	vu_queues_attach_inflight(dev);
 	dev->features = 0;
 	dev->protocol_features = 0;
 	dev->features_set = false;

@@ -17,10 +17,12 @@
 #include <stdint.h>
 
 #include "virtio/device.h"
+#include "virtqueue/err.h"
 
 struct vu_dev;
 struct vu_queue;
 struct vireo_vq;
+struct vireo_vq_chain;
 struct vireo_loop;
 
 /** Counters for `vireoctl device stats`; read with vu_dev_get_stats(). */
@@ -85,6 +87,19 @@ struct vireo_loop *vu_queue_loop(struct vu_queue *q);
 
 /** vu_queue_dev() - The device the queue belongs to. */
 struct vu_dev *vu_queue_dev(struct vu_queue *q);
+
+/**
+ * vu_queue_pop() - The next chain to serve: first, once, the chains that were in
+ * flight when a previous vireod died (in-flight tracking), then new ones from the
+ * available ring. Same returns as vireo_vq_pop(). Models use this, not vireo_vq_pop().
+ */
+int vu_queue_pop(struct vu_queue *q, struct vireo_vq_chain *chain, enum vireo_vq_err *why);
+
+/**
+ * vu_queue_push() - Return a chain on the used ring (and clear it from the in-flight
+ * record). Same returns as vireo_vq_push(). Models use this, not vireo_vq_push().
+ */
+int vu_queue_push(struct vu_queue *q, uint16_t head, uint32_t len);
 
 /**
  * vu_queue_signal() - After pushes: signal the guest if it asked to be told.

@@ -347,6 +347,64 @@ static int set_config(struct vu_dev *dev, struct vu_msg *msg)
 	return dev->ops->set_config(dev->model, cfg->payload, cfg->offset, cfg->size);
 }
 
+static bool vu_inflight_negotiated(struct vu_dev *dev)
+{
+	return dev->protocol_features & (1ull << VU_PROTOCOL_F_INFLIGHT_SHMFD);
+}
+
+/* A new, zeroed region for the frontend to keep (it asks before starting rings). */
+static int get_inflight_fd(struct vu_dev *dev, struct vu_msg *msg)
+{
+	struct vu_inflight ask = msg->payload.inflight, reply;
+	struct vu_hdr hdr = { .request = msg->hdr.request,
+			      .flags = VU_VERSION | VU_FLAG_REPLY,
+			      .size = sizeof(reply) };
+	int fd, rc;
+
+	if (!vu_inflight_negotiated(dev) || ask.num_queues > dev->nqueues)
+		return -EINVAL;
+	vu_queues_stop_all(dev, (bool[VU_MAX_QUEUES]){ 0 });
+	vu_inflight_unmap(&dev->inflight);
+	fd = vu_inflight_create(ask.num_queues, ask.queue_size, &dev->inflight);
+	if (fd < 0) {
+		vu_queues_attach_inflight(dev);
+		return fd;
+	}
+	vu_queues_attach_inflight(dev);
+	reply = (struct vu_inflight){ .mmap_size = dev->inflight.size,
+				      .mmap_offset = 0,
+				      .num_queues = ask.num_queues,
+				      .queue_size = ask.queue_size };
+	rc = vu_msg_send(dev->conn_fd, &hdr, &reply, &fd, 1);
+	close(fd); /* our mapping stays; the frontend has its own fd now */
+	return rc;
+}
+
+/* The region a previous session (maybe a previous vireod) was given. */
+static int set_inflight_fd(struct vu_dev *dev, struct vu_msg *msg)
+{
+	const struct vu_inflight *in = &msg->payload.inflight;
+	int rc;
+
+	if (!vu_inflight_negotiated(dev) || in->num_queues > dev->nqueues)
+		return -EINVAL;
+	vu_queues_stop_all(dev, (bool[VU_MAX_QUEUES]){ 0 });
+	vu_inflight_unmap(&dev->inflight);
+	rc = vu_inflight_map(msg->fds[0], in->mmap_size, in->mmap_offset, in->num_queues,
+			     in->queue_size, &dev->inflight);
+	if (rc < 0)
+		vireo_log(VIREO_LOG_WARN, TAG,
+			  "%s: in-flight region refused (%llu bytes for %u "
+			  "queues of %u)",
+			  dev->path, (unsigned long long)in->mmap_size, in->num_queues,
+			  in->queue_size);
+	else
+		vireo_log(VIREO_LOG_INFO, TAG, "%s: in-flight region handed back: %u queues of %u",
+			  dev->path, in->num_queues, in->queue_size);
+	vu_queues_attach_inflight(dev);
+	return rc;
+}
+
 static int reset_device(struct vu_dev *dev, struct vu_msg *msg)
 {
 	(void)msg;
@@ -400,8 +458,8 @@ static const struct vu_handler vu_handlers[VU_REQ_MAX] = {
 	H(SET_VRING_ENDIAN, not_offered, false),
 	H(GET_CONFIG, get_config, true),
 	H(SET_CONFIG, set_config, false),
-	H(GET_INFLIGHT_FD, not_offered, false),
-	H(SET_INFLIGHT_FD, not_offered, false),
+	H(GET_INFLIGHT_FD, get_inflight_fd, true),
+	H(SET_INFLIGHT_FD, set_inflight_fd, false),
 	H(RESET_DEVICE, reset_device, false),
 	H(VRING_KICK, not_offered, false),
 	H(GET_MAX_MEM_SLOTS, get_max_mem_slots, true),

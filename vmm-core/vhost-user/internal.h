@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "mem/guest_mem.h"
+#include "vhost-user/inflight.h"
 #include "vhost-user/dev.h"
 #include "vhost-user/msg.h"
 #include "virtqueue/split.h"
@@ -39,7 +40,11 @@ struct vu_queue {
 	atomic_int call_fd; /* -1: no notifications; swapped by the control thread */
 	int err_fd;
 
-	struct vireo_vq vq;	 /* owned by the worker while it runs */
+	struct vireo_vq vq;	       /* owned by the worker while it runs */
+	struct vu_inflight_queue *ifq; /* in-flight tracking, if negotiated */
+	uint64_t if_counter;	       /* last counter given to a head */
+	uint16_t *resubmit;	       /* heads in flight when we last died */
+	unsigned int nresubmit, resubmit_pos;
 	uint16_t signalled_used; /* vq.used_idx at the last vu_queue_signal() */
 	bool running;		 /* a worker owns vq */
 	pthread_t worker;
@@ -69,6 +74,7 @@ struct vu_dev {
 	bool features_set;
 	bool owner;
 	struct vireo_mem mem;
+	struct vu_inflight_region inflight; /* GET/SET_INFLIGHT_FD */
 	unsigned int nqueues;
 	struct vu_queue queues[VU_MAX_QUEUES];
 
@@ -97,6 +103,9 @@ void vu_queue_reset(struct vu_queue *q);
 void vu_queue_sync(struct vu_queue *q, void (*fn)(struct vu_queue *q, void *arg), void *arg);
 void vu_queues_stop_all(struct vu_dev *dev, bool *was_running);
 void vu_queues_restart(struct vu_dev *dev, const bool *was_running);
+
+/* queue.c: point every queue at its part of dev->inflight (or at none). */
+void vu_queues_attach_inflight(struct vu_dev *dev);
 
 /* dev.c: forget the session (disconnect or RESET_OWNER/RESET_DEVICE). */
 void vu_dev_reset_session(struct vu_dev *dev);

@@ -36,6 +36,7 @@ int vu_queue_init(struct vu_dev *dev, struct vu_queue *q, unsigned int index)
 
 void vu_queue_fini(struct vu_queue *q)
 {
+	free(q->resubmit);
 	vireo_core_loop_free(q->loop);
 	q->loop = NULL;
 	pthread_mutex_destroy(&q->start_lock);
@@ -62,6 +63,80 @@ struct vu_dev *vu_queue_dev(struct vu_queue *q)
 	return q->dev;
 }
 
+int vu_queue_pop(struct vu_queue *q, struct vireo_vq_chain *chain, enum vireo_vq_err *why)
+{
+	int rc;
+
+	if (q->resubmit_pos < q->nresubmit) {
+		uint16_t head = q->resubmit[q->resubmit_pos++];
+
+		rc = vireo_vq_chain_walk(&q->vq, head, chain, why);
+		return rc < 0 ? rc : 1;
+	}
+	rc = vireo_vq_pop(&q->vq, chain, why);
+	if (rc == 1 && q->ifq && chain->head < q->num) {
+		q->ifq->desc[chain->head].counter = ++q->if_counter;
+		q->ifq->desc[chain->head].inflight = 1;
+	}
+	return rc;
+}
+
+int vu_queue_push(struct vu_queue *q, uint16_t head, uint32_t len)
+{
+	struct vu_inflight_queue *ifq = head < q->num ? q->ifq : NULL;
+	int rc;
+
+	/* The spec's order: link the batch, publish it, then clear and record it. */
+	if (ifq) {
+		ifq->desc[head].next = ifq->last_batch_head;
+		ifq->last_batch_head = head;
+	}
+	rc = vireo_vq_push(&q->vq, head, len, NULL);
+	if (rc == 0 && ifq) {
+		ifq->desc[head].inflight = 0;
+		ifq->used_idx = q->vq.used_idx;
+	}
+	return rc;
+}
+
+void vu_queues_attach_inflight(struct vu_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->nqueues; i++)
+		dev->queues[i].ifq = vu_inflight_queue_at(&dev->inflight, i);
+}
+
+/* After the ring is set up: take stock of what a previous vireod left in flight. */
+static int vu_queue_recover(struct vu_queue *q)
+{
+	free(q->resubmit);
+	q->resubmit = NULL;
+	q->nresubmit = q->resubmit_pos = 0;
+	if (!q->ifq)
+		return 0;
+	if (q->dev->inflight.queue_size != q->num) {
+		vireo_log(VIREO_LOG_WARN, TAG,
+			  "%s: queue %u: in-flight region is for %u entries, "
+			  "ring has %u: not tracked",
+			  q->dev->path, q->index, q->dev->inflight.queue_size, q->num);
+		q->ifq = NULL;
+		return 0;
+	}
+	q->resubmit = calloc(q->num, sizeof(*q->resubmit));
+	if (!q->resubmit)
+		return -ENOMEM;
+	q->nresubmit = vu_inflight_recover(q->ifq, (uint16_t)q->num, q->vq.used_idx, q->resubmit,
+					   &q->if_counter);
+	if (q->nresubmit) {
+		vireo_log(VIREO_LOG_NOTICE, TAG,
+			  "%s: queue %u: resubmitting %u requests that were "
+			  "in flight",
+			  q->dev->path, q->index, q->nresubmit);
+		/* Those sit between used->idx and the next slot to take; skip them there. */
+		return vireo_vq_set_base(&q->vq, (uint16_t)(q->vq.used_idx + q->nresubmit));
+	}
+	return 0;
+}
+
 void vu_queue_signal(struct vu_queue *q)
 {
 	uint64_t one = 1;
@@ -76,9 +151,10 @@ void vu_queue_signal(struct vu_queue *q)
 	fd = atomic_load(&q->call_fd);
 	if (fd < 0)
 		return;
+	/* Counted first, so that whoever the call wakes sees it in the stats. */
+	atomic_fetch_add(&q->dev->n_calls, 1);
 	/* EAGAIN means the counter is already non-zero: the guest will be told. */
 	(void)!write(fd, &one, sizeof(one));
-	atomic_fetch_add(&q->dev->n_calls, 1);
 }
 
 void vu_queue_broken(struct vu_queue *q, const char *why)
@@ -189,6 +265,9 @@ int vu_queue_maybe_start(struct vu_queue *q)
 			  q->index, vireo_vq_err_str(why));
 		return rc;
 	}
+	rc = vu_queue_recover(q);
+	if (rc < 0)
+		return rc;
 
 	atomic_store(&q->stopping, false);
 	q->start_done = false;
@@ -280,6 +359,9 @@ void vu_queue_reset(struct vu_queue *q)
 	q->base = 0;
 	memset(&q->addr, 0, sizeof(q->addr));
 	vireo_vq_init(&q->vq, &q->dev->mem, q->index);
+	free(q->resubmit);
+	q->resubmit = NULL;
+	q->nresubmit = q->resubmit_pos = 0;
 }
 
 void vu_queues_stop_all(struct vu_dev *dev, bool *was_running)

@@ -89,7 +89,7 @@ static void blk_finish(struct blk_req *req, uint8_t vstatus, uint32_t used_len)
 	else if (vstatus == VIRTIO_BLK_S_UNSUPP)
 		atomic_fetch_add(&blk->n_unsupported, 1);
 	/* The head came from pop on this queue, so push cannot refuse it. */
-	vireo_vq_push(vu_queue_vq(bq->q), req->head, used_len, NULL);
+	vu_queue_push(bq->q, req->head, used_len);
 	bq->pushed = true;
 	req->next_free = bq->free;
 	bq->free = req;
@@ -388,7 +388,6 @@ static void blk_start(struct blk_queue *bq, struct blk_req *req, const struct vi
 
 static void blk_process(struct blk_queue *bq)
 {
-	struct vireo_vq *vq = vu_queue_vq(bq->q);
 	struct vireo_vq_chain chain;
 	enum vireo_vq_err why;
 	struct blk_req *req;
@@ -404,7 +403,7 @@ static void blk_process(struct blk_queue *bq)
 	}
 	while ((req = bq->free)) {
 		vireo_vq_chain_init(&chain, req->chain_iov, bq->blk->iov_cap);
-		rc = vireo_vq_pop(vq, &chain, &why);
+		rc = vu_queue_pop(bq->q, &chain, &why);
 		if (rc == 0)
 			return;
 		if (rc < 0) {
@@ -476,7 +475,8 @@ static bool blk_queue_idle(void *model, struct vu_queue *q)
 static const struct vdev_ops blk_ops = {
 	.name = "blk",
 	.device_id = VIRTIO_ID_BLOCK,
-	.protocol_features = 1ull << VU_PROTOCOL_F_CONFIG,
+	.protocol_features =
+		(1ull << VU_PROTOCOL_F_CONFIG) | (1ull << VU_PROTOCOL_F_INFLIGHT_SHMFD),
 	.features = blk_features,
 	.num_queues = blk_num_queues,
 	.get_config = blk_get_config,
