@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/internal.h"
+
 static const char *const vd_class_names[VD_CLASS_MAX] = {
 	[VD_CLASS_BLK] = "blk",
 	[VD_CLASS_NET] = "net",
@@ -41,7 +43,8 @@ static int vd_class_from_name(const char *name, enum vd_class *cls)
 	return -EINVAL;
 }
 
-static int vd_fail(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int vd_fail(char *err, size_t errlen, const char *fmt,
+							 ...)
 {
 	va_list ap;
 
@@ -67,24 +70,6 @@ static bool vd_id_valid(const char *id)
 	return true;
 }
 
-static int vd_parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = { "on", "true", "yes", "1" };
-	static const char *const no[] = { "off", "false", "no", "0" };
-
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcmp(v, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcmp(v, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static bool vd_repeatable(const char *key)
 {
 	for (size_t i = 0; i < sizeof(vd_repeatable_keys) / sizeof(vd_repeatable_keys[0]); i++)
@@ -106,6 +91,7 @@ static int vd_set(struct vd_spec *s, unsigned int *seen, const char *key, const 
 		  char *err, size_t errlen)
 {
 	enum { SEEN_QUEUES = 1, SEEN_READONLY = 2 };
+	union vireo_core_param_value v;
 	struct vd_param *p;
 
 	if (*key == '\0')
@@ -142,9 +128,11 @@ static int vd_set(struct vd_spec *s, unsigned int *seen, const char *key, const 
 		if (*seen & SEEN_READONLY)
 			return vd_fail(err, errlen, "key '%s' given twice", key);
 		*seen |= SEEN_READONLY;
-		if (vd_parse_bool(value, &s->readonly) < 0)
+		/* The same spellings as a driver's bool parameters (on/off, yes/no...). */
+		if (vireo_core_param_parse(VIREO_PARAM_BOOL, value, &v, NULL, 0) < 0)
 			return vd_fail(err, errlen, "key 'readonly': expected on or off, got '%s'",
 				       value);
+		s->readonly = v.b;
 		return 0;
 	}
 	if (strcmp(key, "class") == 0)
