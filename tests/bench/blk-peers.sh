@@ -357,6 +357,33 @@ print_table() {
 			printf "$fmt" "${f[@]:0:10}" "${f[10]:-}"
 		fi
 	done
+	print_ratios
+}
+
+# For each queues x qd: vireod's best IOPS over each qemu-storage-daemon
+# configuration's, the figure the issue's goal is stated in.
+print_ratios() {
+	local r q qd label iops key
+	local -A best_vireod=() qsd=()
+	for r in "${rows[@]}"; do
+		IFS=$'\t' read -r label q qd iops _ <<<"$r"
+		[[ $iops =~ ^[0-9]+$ ]] || continue
+		key="$q/$qd"
+		case $label in
+		vireod*) ((iops > ${best_vireod[$key]:-0})) && best_vireod[$key]=$iops ;;
+		qsd*) qsd["$label|$key"]=$iops ;;
+		esac
+	done
+	((${#best_vireod[@]} && ${#qsd[@]})) || return 0
+	echo
+	echo "vireod (best of its configurations) / qemu-storage-daemon, IOPS:"
+	for r in "${!qsd[@]}"; do
+		label=${r%%|*}
+		key=${r#*|}
+		[[ -n ${best_vireod[$key]:-} ]] || continue
+		awk -v k="$key" -v l="$label" -v a="${best_vireod[$key]}" -v b="${qsd[$r]}" \
+			'BEGIN { printf "  queues/qd %-6s vs %-16s %6.2fx\n", k, l, a / b }'
+	done | sort
 }
 
 main() {
