@@ -20,11 +20,13 @@
 #include "host/loader.h"
 #include "vhost-user/dev.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
 
 struct vd_device {
 	struct vd_spec spec;
 	struct host_driver *drv;
 	struct virtio_blk *blk; /* class blk */
+	struct virtio_net *net; /* class net */
 	struct vd_device *next;
 };
 
@@ -49,6 +51,7 @@ int vd_devices_new(struct host_registry *reg, struct vd_devices **out)
 static void vd_device_destroy(struct vd_device *d)
 {
 	virtio_blk_free(d->blk);
+	virtio_net_free(d->net);
 	vd_spec_free(&d->spec);
 	free(d);
 }
@@ -92,38 +95,66 @@ static int vd_check_unique(struct vd_devices *devs, const struct vd_spec *spec, 
 	return 0;
 }
 
+/* Finds @spec's driver and checks it serves @cls (a VIREO_CLASS_*). */
+static int vd_find_driver(struct vd_devices *devs, struct vd_device *d, uint32_t cls, char *err,
+			  size_t errlen)
+{
+	const struct vd_spec *spec = &d->spec;
+	const struct host_checked *info;
+
+	d->drv = host_find_by_name(devs->reg, spec->driver);
+	if (!d->drv) {
+		snprintf(err, errlen, "%s: no driver named '%s' is loaded", spec->id, spec->driver);
+		return -ENOENT;
+	}
+	info = host_driver_info(d->drv);
+	if (info->desc.dev_class != cls) {
+		snprintf(err, errlen, "%s: driver '%s' is a %s driver, not %s", spec->id,
+			 spec->driver, host_class_name(info->desc.dev_class), host_class_name(cls));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vd_listen_failed(const struct vd_spec *spec, int rc, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: cannot listen on %s: %s", spec->id, spec->socket, strerror(-rc));
+	return rc;
+}
+
 /* Builds and starts the model of @d's class. */
 static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *err, size_t errlen)
 {
 	const struct vd_spec *spec = &d->spec;
-	const struct host_checked *info;
 	int rc;
 
 	switch (spec->cls) {
 	case VD_CLASS_BLK:
-		d->drv = host_find_by_name(devs->reg, spec->driver);
-		if (!d->drv) {
-			snprintf(err, errlen, "%s: no driver named '%s' is loaded", spec->id,
-				 spec->driver);
-			return -ENOENT;
-		}
-		info = host_driver_info(d->drv);
-		if (info->desc.dev_class != VIREO_CLASS_BLK) {
-			snprintf(err, errlen, "%s: driver '%s' is a %s driver, not blk", spec->id,
-				 spec->driver, host_class_name(info->desc.dev_class));
-			return -EINVAL;
-		}
-		rc = virtio_blk_new(spec, d->drv, &d->blk, err, errlen);
+		rc = vd_find_driver(devs, d, VIREO_CLASS_BLK, err, errlen);
+		if (rc == 0)
+			rc = virtio_blk_new(spec, d->drv, &d->blk, err, errlen);
 		if (rc < 0)
 			return rc;
 		rc = virtio_blk_start(d->blk);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: cannot listen on %s: %s", spec->id, spec->socket,
-				 strerror(-rc));
 			virtio_blk_free(d->blk);
 			d->blk = NULL;
+			return vd_listen_failed(spec, rc, err, errlen);
 		}
-		return rc;
+		return 0;
+	case VD_CLASS_NET:
+		rc = vd_find_driver(devs, d, VIREO_CLASS_NET, err, errlen);
+		if (rc == 0)
+			rc = virtio_net_new(spec, d->drv, &d->net, err, errlen);
+		if (rc < 0)
+			return rc;
+		rc = virtio_net_start(d->net);
+		if (rc < 0) {
+			virtio_net_free(d->net);
+			d->net = NULL;
+			return vd_listen_failed(spec, rc, err, errlen);
+		}
+		return 0;
 	default:
 		snprintf(err, errlen, "%s: class %s is not served by this vireod yet", spec->id,
 			 vd_class_name(spec->cls));
@@ -217,6 +248,10 @@ struct json_object *vd_devices_json(struct vd_devices *devs)
 			virtio_blk_vu_stats(d->blk, &vs);
 			vd_add_vu_state(o, &vs);
 		}
+		if (d->net) {
+			virtio_net_vu_stats(d->net, &vs);
+			vd_add_vu_state(o, &vs);
+		}
 		json_object_array_add(arr, o);
 	}
 	pthread_mutex_unlock(&devs->lock);
@@ -226,6 +261,49 @@ struct json_object *vd_devices_json(struct vd_devices *devs)
 static void vd_add_u64(struct json_object *o, const char *k, uint64_t v)
 {
 	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static const char *const g_net_drv_keys[8] = {
+	"driver_rx_packets", "driver_rx_bytes", "driver_rx_dropped", "driver_rx_errors",
+	"driver_tx_packets", "driver_tx_bytes", "driver_tx_dropped", "driver_tx_errors",
+};
+
+static struct json_object *vd_net_stats_json(struct vd_device *d)
+{
+	struct json_object *o = json_object_new_object();
+	struct virtio_net_stats ns;
+	struct vu_dev_stats vs;
+	char mac[18];
+
+	virtio_net_get_stats(d->net, &ns);
+	virtio_net_vu_stats(d->net, &vs);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ns.mac[0], ns.mac[1], ns.mac[2],
+		 ns.mac[3], ns.mac[4], ns.mac[5]);
+	json_object_object_add(o, "id", json_object_new_string(d->spec.id));
+	json_object_object_add(o, "class", json_object_new_string("net"));
+	vd_add_vu_state(o, &vs);
+	json_object_object_add(o, "mac", json_object_new_string(mac));
+	vd_add_u64(o, "mtu", ns.mtu);
+	vd_add_u64(o, "queue_pairs", ns.queue_pairs);
+	vd_add_u64(o, "tx_packets", ns.tx_packets);
+	vd_add_u64(o, "tx_bytes", ns.tx_bytes);
+	vd_add_u64(o, "tx_dropped", ns.tx_dropped);
+	vd_add_u64(o, "rx_packets", ns.rx_packets);
+	vd_add_u64(o, "rx_bytes", ns.rx_bytes);
+	vd_add_u64(o, "rx_buffers", ns.rx_buffers);
+	vd_add_u64(o, "rx_no_buffers", ns.rx_no_buffers);
+	vd_add_u64(o, "driver_errors", ns.driver_errors);
+	for (unsigned int i = 0; i < VNET_REFUSE_MAX; i++)
+		vd_add_u64(o, virtio_net_refusal_name(i), ns.refused[i]);
+	if (ns.driver_stats_rc == 0)
+		for (unsigned int i = 0; i < 8; i++)
+			vd_add_u64(o, g_net_drv_keys[i], ns.drv[i]);
+	vd_add_u64(o, "connections", vs.connections);
+	vd_add_u64(o, "vhost_user_messages", vs.messages);
+	vd_add_u64(o, "vhost_user_refused", vs.refused);
+	vd_add_u64(o, "kicks", vs.kicks);
+	vd_add_u64(o, "interrupts", vs.calls);
+	return o;
 }
 
 struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id)
@@ -263,6 +341,8 @@ struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id
 		vd_add_u64(o, "kicks", vs.kicks);
 		vd_add_u64(o, "interrupts", vs.calls);
 	}
+	if (d && d->net)
+		o = vd_net_stats_json(d);
 	pthread_mutex_unlock(&devs->lock);
 	return o;
 }

@@ -124,6 +124,7 @@ struct vireo_net {
 	void (*rx_ready)(void *core, unsigned int queue);
 	void (*tx_ready)(void *core, unsigned int queue);
 	void (*link_changed)(void *core);
+	struct vireo_loop *(*queue_loop)(void *core, unsigned int queue);
 };
 
 /* ---- sensor (experimental: no sensor service binds instances yet) ---- */

@@ -39,3 +39,10 @@ const char *vireo_net_id(const struct vireo_net *net)
 {
 	return net && net->id ? net->id : "?";
 }
+
+struct vireo_loop *vireo_net_queue_loop(struct vireo_net *net, unsigned int queue)
+{
+	if (!net || !net->queue_loop)
+		return NULL;
+	return net->queue_loop(net->core, queue);
+}

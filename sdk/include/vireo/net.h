@@ -11,15 +11,20 @@
  * header's meaning (VIRTIO 1.2, 5.1.6.2), so a driver passes them to hardware or does
  * the work itself.
  *
- * Experimental in ABI 1.0: the core does not yet serve net devices, so the functions
- * below sit in libvireo's EXPERIMENTAL node (build with -DVIREO_ALLOW_EXPERIMENTAL)
- * and the structs may still change before a net device model lands. The core already
- * loads and checks net drivers' descriptors.
+ * Experimental in ABI 1.0: the core's first net device model (virtio-net) serves this
+ * class now, but the functions below stay in libvireo's EXPERIMENTAL node (build with
+ * -DVIREO_ALLOW_EXPERIMENTAL) and the structs may still change (offload negotiation
+ * with the guest is not expressed yet) before the class is declared stable.
  *
  * Life of an instance: open(); get_info(); queue_start() per queue pair; then tx_burst()
- * and rx_burst() on each pair's thread, prompted by vireo_net_rx_ready() and
+ * and rx_burst() on each pair's threads, prompted by vireo_net_rx_ready() and
  * vireo_net_tx_ready(); queue_stop(); close(). Queue pair N is virtio-net's receiveq N
  * and transmitq N.
+ *
+ * Threads: each virtqueue has its own core thread, so a pair has two. rx_burst() runs
+ * on the pair's receive thread, whose loop is vireo_net_queue_loop() (watch the
+ * device's receive fds there); tx_burst() runs on the pair's transmit thread. The two
+ * may run at the same time: state they share must be atomic or locked.
  */
 #ifndef VIREO_NET_H
 #define VIREO_NET_H
@@ -30,6 +35,8 @@
 #include <vireo/params.h>
 
 VIREO_BEGIN_DECLS
+
+struct vireo_loop;
 
 /** A network device instance; owned by the core, passed to every op. */
 struct vireo_net;
@@ -160,7 +167,7 @@ typedef int (*vireo_net_get_info_t)(struct vireo_net *net, struct vireo_net_info
  *         keeps the rest until the driver calls vireo_net_tx_ready().
  * @return a negative errno if the device failed; the core drops the burst.
  *
- * Context: the queue pair's thread; must not block.
+ * Context: the queue pair's transmit thread; must not block.
  */
 typedef int (*vireo_net_tx_burst_t)(struct vireo_net *net, unsigned int queue,
 				    struct vireo_pkt *const *pkts, unsigned int n);
@@ -177,8 +184,8 @@ typedef int (*vireo_net_tx_burst_t)(struct vireo_net *net, unsigned int queue,
  *         buffer is dropped and counted in rx_dropped.
  * @return a negative errno if the device failed.
  *
- * Context: the queue pair's thread, after vireo_net_rx_ready() or when guest buffers
- * arrive; must not block.
+ * Context: the queue pair's receive thread (vireo_net_queue_loop()'s), after
+ * vireo_net_rx_ready() or when guest buffers arrive; must not block.
  */
 typedef int (*vireo_net_rx_burst_t)(struct vireo_net *net, unsigned int queue,
 				    struct vireo_pkt *const *pkts, unsigned int n);
@@ -333,6 +340,23 @@ VIREO_EXPERIMENTAL void *vireo_net_priv(const struct vireo_net *net);
  * Context: any thread.
  */
 VIREO_EXPERIMENTAL const char *vireo_net_id(const struct vireo_net *net);
+
+/**
+ * @brief The event loop of queue pair @p queue's receive thread, where rx_burst() runs.
+ *
+ * A driver adds the fds that tell it frames arrived (a TAP fd, say) to this loop in
+ * queue_start() and calls vireo_net_rx_ready() from their callbacks. The loop exists
+ * from open() to close(); it runs while the guest's receive queue runs.
+ *
+ * @param net the instance.
+ * @param queue 0..max_queue_pairs - 1.
+ *
+ * @return the loop; NULL for a queue out of range or an instance no device model bound.
+ *
+ * Context: any thread.
+ */
+VIREO_EXPERIMENTAL struct vireo_loop *vireo_net_queue_loop(struct vireo_net *net,
+							   unsigned int queue);
 
 VIREO_END_DECLS
 
