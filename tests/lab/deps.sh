@@ -21,6 +21,7 @@ VIREO_PACKAGES=(
 	qemu-system-x86 # runs the lab guests (TCG here, KVM where it works)
 	ipxe-qemu       # option ROMs QEMU loads for virtio-net and e1000e NICs
 	busybox-static  # userland of the guest initramfs
+	iproute2        # ip: TAP devices and network namespaces for the net tests
 	cpio            # packs the initramfs
 	kmod            # depmod for the guest's module tree
 	xz-utils        # Debian 6.12 modules are .ko.xz
