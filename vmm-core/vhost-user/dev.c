@@ -59,6 +59,7 @@ void vu_dev_reset_session(struct vu_dev *dev)
 	for (unsigned int i = 0; i < dev->nqueues; i++)
 		vu_queue_reset(&dev->queues[i]);
 	vireo_mem_clear(&dev->mem);
+	dev->nmem_refs = 0;
 	/* The frontend keeps the region and hands it back when it reconnects. */
 	vu_inflight_unmap(&dev->inflight);
 	vu_queues_attach_inflight(dev);

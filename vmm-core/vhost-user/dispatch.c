@@ -137,6 +137,26 @@ static int vu_mem_add_logged(struct vu_dev *dev, const struct vu_mem_region *r, 
 }
 
 /* Memory changes under running rings: park every worker, change, restart. */
+static struct vu_mem_ref *vu_mem_ref_find(struct vu_dev *dev, const struct vu_mem_region *r)
+{
+	for (unsigned int i = 0; i < dev->nmem_refs; i++) {
+		struct vu_mem_ref *m = &dev->mem_refs[i];
+
+		if (m->gpa == r->guest_phys_addr && m->size == r->memory_size &&
+		    m->uaddr == r->userspace_addr)
+			return m;
+	}
+	return NULL;
+}
+
+static void vu_mem_ref_add(struct vu_dev *dev, const struct vu_mem_region *r)
+{
+	/* vireo_mem_add() refused a region past VIREO_MEM_MAX_REGIONS already. */
+	dev->mem_refs[dev->nmem_refs++] =
+		(struct vu_mem_ref){ r->guest_phys_addr, r->memory_size, r->userspace_addr, 1 };
+}
+
+/* Memory changes under running rings: park every worker, change, restart. */
 static int set_mem_table(struct vu_dev *dev, struct vu_msg *msg)
 {
 	bool was_running[VU_MAX_QUEUES];
@@ -144,14 +164,18 @@ static int set_mem_table(struct vu_dev *dev, struct vu_msg *msg)
 
 	vu_queues_stop_all(dev, was_running);
 	vireo_mem_clear(&dev->mem);
+	dev->nmem_refs = 0;
 	for (unsigned int i = 0; i < msg->payload.mem.nregions && rc == 0; i++) {
 		rc = vu_mem_add_logged(dev, &msg->payload.mem.regions[i], msg->fds[i]);
-		if (rc == 0)
+		if (rc == 0) {
 			vu_msg_take_fd(msg, i);
+			vu_mem_ref_add(dev, &msg->payload.mem.regions[i]);
+		}
 	}
 	if (rc < 0) {
 		/* All or nothing: a half table would let rings point at the wrong memory. */
 		vireo_mem_clear(&dev->mem);
+		dev->nmem_refs = 0;
 		return rc;
 	}
 	vu_queues_restart(dev, was_running);
@@ -160,25 +184,40 @@ static int set_mem_table(struct vu_dev *dev, struct vu_msg *msg)
 
 static int add_mem_reg(struct vu_dev *dev, struct vu_msg *msg)
 {
+	const struct vu_mem_region *r = &msg->payload.mem_reg.region;
+	struct vu_mem_ref *ref = vu_mem_ref_find(dev, r);
 	bool was_running[VU_MAX_QUEUES];
 	int rc;
 
+	/* The same region again: count it; the fd that came with it is closed. */
+	if (ref) {
+		ref->refs++;
+		return 0;
+	}
 	vu_queues_stop_all(dev, was_running);
-	rc = vu_mem_add_logged(dev, &msg->payload.mem_reg.region, msg->fds[0]);
-	if (rc == 0)
+	rc = vu_mem_add_logged(dev, r, msg->fds[0]);
+	if (rc == 0) {
 		vu_msg_take_fd(msg, 0);
+		vu_mem_ref_add(dev, r);
+	}
 	vu_queues_restart(dev, was_running);
 	return rc;
 }
 
 static int rem_mem_reg(struct vu_dev *dev, struct vu_msg *msg)
 {
+	const struct vu_mem_region *r = &msg->payload.mem_reg.region;
+	struct vu_mem_ref *ref = vu_mem_ref_find(dev, r);
 	bool was_running[VU_MAX_QUEUES];
 	struct vireo_mem_desc d;
 	enum vireo_mem_err why;
 	int rc;
 
-	vu_desc_from_wire(&msg->payload.mem_reg.region, &d);
+	if (ref && --ref->refs > 0)
+		return 0; /* another user of the region remains */
+	if (ref)
+		*ref = dev->mem_refs[--dev->nmem_refs];
+	vu_desc_from_wire(r, &d);
 	vu_queues_stop_all(dev, was_running);
 	rc = vireo_mem_remove(&dev->mem, &d, &why);
 	if (rc < 0)

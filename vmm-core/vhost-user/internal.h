@@ -57,6 +57,13 @@ struct vu_queue {
 	bool start_done;
 };
 
+/* A region added with ADD_MEM_REG, and how many times (QEMU adds the same region once
+ * per vhost device, and a multi-queue net device is several on one connection). */
+struct vu_mem_ref {
+	uint64_t gpa, size, uaddr;
+	unsigned int refs;
+};
+
 struct vu_dev {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const struct vdev_ops *ops;
@@ -74,6 +81,8 @@ struct vu_dev {
 	bool features_set;
 	bool owner;
 	struct vireo_mem mem;
+	struct vu_mem_ref mem_refs[VIREO_MEM_MAX_REGIONS]; /* one per mapped region */
+	unsigned int nmem_refs;
 	struct vu_inflight_region inflight; /* GET/SET_INFLIGHT_FD */
 	unsigned int nqueues;
 	struct vu_queue queues[VU_MAX_QUEUES];

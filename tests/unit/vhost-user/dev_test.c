@@ -327,6 +327,51 @@ static void test_second_frontend_refused(void **state)
 	assert_int_equal(vu_fe_get_u64(&f->fe, VU_REQ_GET_FEATURES, &features), 0);
 }
 
+/* ADD_MEM_REG / REM_MEM_REG of region @i of the mock guest. */
+static int mem_reg(struct fixture *f, uint32_t req, unsigned int i)
+{
+	const struct vireo_mem_region *r = &f->g.mem.regions[i];
+	struct vu_mem_single m = {
+		.region = { r->gpa, r->size, r->uaddr, r->mmap_offset },
+	};
+
+	return vu_fe_set(&f->fe, req, &m, sizeof(m), &f->g.fd, req == VU_REQ_ADD_MEM_REG ? 1 : 0);
+}
+
+static void roundtrip(struct fixture *f, uint32_t len)
+{
+	uint16_t head;
+	uint64_t answer = add_request(f, len, &head);
+	uint32_t got;
+
+	mock_set_used_event(&f->g, mock_used_idx(&f->g));
+	vu_fe_kick(f->kick);
+	assert_int_equal(vu_fe_wait_call(f->call, 2000), 1);
+	memcpy(&got, mock_ptr(&f->g, answer), sizeof(got));
+	assert_int_equal(got, len);
+}
+
+/* QEMU adds the same region once per vhost device on a connection (multi-queue net). */
+static void test_same_region_added_twice_is_counted(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(vu_fe_negotiate(&f->fe, ~0ull), 0);
+	assert_int_equal(mem_reg(f, VU_REQ_ADD_MEM_REG, 0), 0);
+	assert_int_equal(mem_reg(f, VU_REQ_ADD_MEM_REG, 1), 0);
+	assert_int_equal(mem_reg(f, VU_REQ_ADD_MEM_REG, 0), 0);
+	assert_int_equal(vu_fe_start_queue(&f->fe, &f->g, 0, &f->kick, &f->call), 0);
+	roundtrip(f, 100);
+
+	/* One of two references dropped: still mapped, still served. */
+	assert_int_equal(mem_reg(f, VU_REQ_REM_MEM_REG, 0), 0);
+	roundtrip(f, 200);
+
+	/* The last one: gone; removing it again is refused. */
+	assert_int_equal(mem_reg(f, VU_REQ_REM_MEM_REG, 0), 0);
+	assert_int_equal(mem_reg(f, VU_REQ_REM_MEM_REG, 0), -EREMOTEIO);
+}
+
 #define DEV_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -340,6 +385,7 @@ int main(void)
 		DEV_TEST(test_looped_chain_breaks_queue_only),
 		DEV_TEST(test_malformed_message_disconnects_then_reconnect),
 		DEV_TEST(test_second_frontend_refused),
+		DEV_TEST(test_same_region_added_twice_is_counted),
 	};
 
 	mock_log_install();
