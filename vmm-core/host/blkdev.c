@@ -5,6 +5,7 @@
  * is enforced here, so a guest's bad request never reaches a driver.
  */
 #include "host/blkdev.h"
+#include "host/instance.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define HOST_LOG_TAG "host"
 
 #define BLK_DEFAULT_LBS		 512u
 #define BLK_MAX_LBS		 65536u
@@ -41,19 +40,6 @@ struct host_blk {
 };
 
 static struct vireo_ratelimit g_blkdev_rl = VIREO_RATELIMIT_INIT(5000, 5);
-
-VIREO_PRINTF(4, 5)
-static int blk_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static bool blk_pow2(uint32_t x)
 {
@@ -84,34 +70,34 @@ static int blk_check_geometry(struct vireo_blk_geometry *g, char *why, size_t le
 		g->discard_granularity = lbs;
 
 	if (g->flags & ~VIREO_BLK_F_ALL || g->reserved0)
-		return blk_fail(why, len, -EINVAL, "flags 0x%x reserved0 0x%x; known flags 0x%x",
-				g->flags, g->reserved0, VIREO_BLK_F_ALL);
+		return host_fail(why, len, -EINVAL, "flags 0x%x reserved0 0x%x; known flags 0x%x",
+				 g->flags, g->reserved0, VIREO_BLK_F_ALL);
 	if (!blk_pow2(lbs) || lbs < BLK_DEFAULT_LBS || lbs > BLK_MAX_LBS)
-		return blk_fail(why, len, -EINVAL,
-				"logical_block_size %u is not a power of two in 512..65536", lbs);
+		return host_fail(why, len, -EINVAL,
+				 "logical_block_size %u is not a power of two in 512..65536", lbs);
 	if (!blk_pow2(g->physical_block_size) || g->physical_block_size < lbs ||
 	    g->physical_block_size > BLK_MAX_PBS)
-		return blk_fail(why, len, -EINVAL,
-				"physical_block_size %u is not a power of two in %u..%u",
-				g->physical_block_size, lbs, BLK_MAX_PBS);
+		return host_fail(why, len, -EINVAL,
+				 "physical_block_size %u is not a power of two in %u..%u",
+				 g->physical_block_size, lbs, BLK_MAX_PBS);
 	if (g->capacity % lbs)
-		return blk_fail(why, len, -EINVAL,
-				"capacity %" PRIu64 " is not a multiple of the %u-byte block",
-				g->capacity, lbs);
+		return host_fail(why, len, -EINVAL,
+				 "capacity %" PRIu64 " is not a multiple of the %u-byte block",
+				 g->capacity, lbs);
 	if (g->optimal_io_size % lbs || g->max_transfer % lbs || g->max_discard % lbs ||
 	    g->discard_granularity % lbs)
-		return blk_fail(why, len, -EINVAL,
-				"optimal_io_size %u, max_transfer %u, max_discard %u and "
-				"discard_granularity %u must be multiples of %u",
-				g->optimal_io_size, g->max_transfer, g->max_discard,
-				g->discard_granularity, lbs);
+		return host_fail(why, len, -EINVAL,
+				 "optimal_io_size %u, max_transfer %u, max_discard %u and "
+				 "discard_granularity %u must be multiples of %u",
+				 g->optimal_io_size, g->max_transfer, g->max_discard,
+				 g->discard_granularity, lbs);
 	if (g->max_queues > VIREO_BLK_MAX_QUEUES || g->queue_depth > VIREO_BLK_MAX_QUEUE_DEPTH ||
 	    g->max_segments > VIREO_BLK_MAX_SEGMENTS)
-		return blk_fail(why, len, -EINVAL,
-				"max_queues %u, queue_depth %u, max_segments %u exceed %d, %d, %d",
-				g->max_queues, g->queue_depth, g->max_segments,
-				VIREO_BLK_MAX_QUEUES, VIREO_BLK_MAX_QUEUE_DEPTH,
-				VIREO_BLK_MAX_SEGMENTS);
+		return host_fail(why, len, -EINVAL,
+				 "max_queues %u, queue_depth %u, max_segments %u exceed %d, %d, %d",
+				 g->max_queues, g->queue_depth, g->max_segments,
+				 VIREO_BLK_MAX_QUEUES, VIREO_BLK_MAX_QUEUE_DEPTH,
+				 VIREO_BLK_MAX_SEGMENTS);
 	return 0;
 }
 
@@ -126,13 +112,7 @@ static void blk_stop_queues(struct host_blk *hb, unsigned int n)
 /* A driver's int result as a negative errno (positive values are driver bugs). */
 static int blk_driver_rc(const struct host_blk *hb, const char *op, int rc)
 {
-	if (rc <= 0)
-		return rc;
-	vireo_log_ratelimited(&g_blkdev_rl, VIREO_LOG_ERR, HOST_LOG_TAG,
-			      "driver '%s' device '%s': %s returned %d, not 0 or -errno: "
-			      "taken as -EIO",
-			      hb->name, hb->id, op, rc);
-	return -EIO;
+	return host_driver_rc(&g_blkdev_rl, hb->name, hb->id, op, rc);
 }
 
 int host_blk_open(struct host_driver *drv, const char *id, const char *const *keys,
@@ -147,63 +127,51 @@ int host_blk_open(struct host_driver *drv, const char *id, const char *const *ke
 	int rc;
 
 	*out = NULL;
-	if (info->desc.dev_class != VIREO_CLASS_BLK)
-		return blk_fail(err, errlen, -EINVAL, "driver '%s' is a %s driver, not blk",
-				info->desc.name, host_class_name(info->desc.dev_class));
-	if (!id || !*id || num_queues == 0)
-		return blk_fail(err, errlen, -EINVAL,
-				"driver '%s': need a device id and >= 1 queue", info->desc.name);
+	if (info->desc.dev_class == VIREO_CLASS_BLK && (!id || !*id || num_queues == 0))
+		return host_fail(err, errlen, -EINVAL,
+				 "driver '%s': need a device id and >= 1 queue", info->desc.name);
 	hb = calloc(1, sizeof(*hb));
 	if (!hb)
 		return -ENOMEM;
+	rc = host_instance_get(drv, VIREO_CLASS_BLK, id, keys, values, nparams, &hb->id,
+			       &hb->params, err, errlen);
+	if (rc < 0)
+		goto out_free_hb;
 	hb->drv = drv;
 	hb->ops = &info->ops.blk;
 	hb->name = info->desc.name;
-	hb->id = strdup(id);
-	if (!hb->id) {
-		rc = -ENOMEM;
-		goto out_free_hb;
-	}
-	rc = vireo_core_params_new(info->params, info->nparams, keys, values, nparams, &hb->params,
-				   why, sizeof(why));
-	if (rc < 0) {
-		blk_fail(err, errlen, rc, "driver '%s' device '%s': %s", hb->name, id,
-			 rc == -ENOMEM ? "out of memory" : why);
-		goto out_free_id;
-	}
 	hb->handle = (struct vireo_blk){ .magic = VIREO_CORE_BLK_MAGIC,
 					 .id = hb->id,
 					 .loops = loops,
 					 .nloops = loops ? num_queues : 0,
 					 .read_only = flags & HOST_BLK_OPEN_READ_ONLY };
-	host_driver_get(drv);
 	rc = blk_driver_rc(hb, "open", hb->ops->open(&hb->handle, hb->params));
 	if (rc < 0) {
-		blk_fail(err, errlen, rc, "driver '%s' device '%s': open failed: %s", hb->name, id,
-			 strerror(-rc));
-		goto out_put_driver;
+		host_fail(err, errlen, rc, "driver '%s' device '%s': open failed: %s", hb->name, id,
+			  strerror(-rc));
+		goto out_put_instance;
 	}
 	hb->geo.struct_size = sizeof(hb->geo);
 	rc = blk_driver_rc(hb, "get_geometry", hb->ops->get_geometry(&hb->handle, &hb->geo));
 	if (rc < 0) {
-		blk_fail(err, errlen, rc, "driver '%s' device '%s': get_geometry failed: %s",
-			 hb->name, id, strerror(-rc));
+		host_fail(err, errlen, rc, "driver '%s' device '%s': get_geometry failed: %s",
+			  hb->name, id, strerror(-rc));
 		goto out_close_driver;
 	}
 	hb->geo.struct_size = sizeof(hb->geo);
 	rc = blk_check_geometry(&hb->geo, why, sizeof(why));
 	if (rc < 0) {
-		blk_fail(err, errlen, rc, "driver '%s' device '%s': bad geometry: %s", hb->name, id,
-			 why);
+		host_fail(err, errlen, rc, "driver '%s' device '%s': bad geometry: %s", hb->name,
+			  id, why);
 		goto out_close_driver;
 	}
 	hb->nqueues = num_queues < hb->geo.max_queues ? num_queues : hb->geo.max_queues;
 	for (; q < hb->nqueues && hb->ops->queue_start; q++) {
 		rc = blk_driver_rc(hb, "queue_start", hb->ops->queue_start(&hb->handle, q));
 		if (rc < 0) {
-			blk_fail(err, errlen, rc,
-				 "driver '%s' device '%s': queue_start(%u) failed: %s", hb->name,
-				 id, q, strerror(-rc));
+			host_fail(err, errlen, rc,
+				  "driver '%s' device '%s': queue_start(%u) failed: %s", hb->name,
+				  id, q, strerror(-rc));
 			goto out_stop_queues;
 		}
 	}
@@ -220,12 +188,9 @@ out_stop_queues:
 out_close_driver:
 	if (hb->ops->close)
 		hb->ops->close(&hb->handle);
-out_put_driver:
-	host_driver_put(drv);
+out_put_instance:
 	hb->handle.magic = 0;
-	vireo_core_params_free(hb->params);
-out_free_id:
-	free(hb->id);
+	host_instance_put(drv, hb->id, hb->params);
 out_free_hb:
 	free(hb);
 	return rc;
@@ -384,9 +349,7 @@ int host_blk_close(struct host_blk *hb)
 	if (hb->ops->close)
 		hb->ops->close(&hb->handle);
 	hb->handle.magic = 0;
-	host_driver_put(hb->drv);
-	vireo_core_params_free(hb->params);
-	free(hb->id);
+	host_instance_put(hb->drv, hb->id, hb->params);
 	free(hb);
 	return 0;
 }

@@ -6,6 +6,7 @@
  * bad frame never reaches it and a driver's bad count never reaches a guest.
  */
 #include "host/netdev.h"
+#include "host/instance.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,8 +16,6 @@
 #include <string.h>
 
 #include "lib/internal.h"
-
-#define HOST_LOG_TAG "host"
 
 #define NET_DEFAULT_MTU	       1500u
 #define NET_MIN_MTU	       68u
@@ -38,30 +37,13 @@ struct host_net {
 
 static struct vireo_ratelimit g_netdev_rl = VIREO_RATELIMIT_INIT(5000, 5);
 
-VIREO_PRINTF(4, 5)
-static int net_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* A driver's int result as a negative errno (positive values are driver bugs). */
 static int net_driver_rc(struct host_net *hn, const char *op, int rc)
 {
 	if (rc <= 0)
 		return rc;
 	atomic_fetch_add(&hn->driver_errors, 1);
-	vireo_log_ratelimited(&g_netdev_rl, VIREO_LOG_ERR, HOST_LOG_TAG,
-			      "driver '%s' device '%s': %s returned %d, not 0 or -errno: "
-			      "taken as -EIO",
-			      hn->name, hn->id, op, rc);
-	return -EIO;
+	return host_driver_rc(&g_netdev_rl, hn->name, hn->id, op, rc);
 }
 
 /* A locally administered unicast address from the device id (FNV-1a). */
@@ -99,19 +81,20 @@ static int net_check_info(struct host_net *hn, char *why, size_t len)
 		net_make_mac(hn->id, i->mac);
 
 	if (i->offloads & ~VIREO_NET_OFF_ALL)
-		return net_fail(why, len, -EINVAL, "offloads 0x%x; known 0x%x", i->offloads,
-				VIREO_NET_OFF_ALL);
+		return host_fail(why, len, -EINVAL, "offloads 0x%x; known 0x%x", i->offloads,
+				 VIREO_NET_OFF_ALL);
 	if (i->mac[0] & 1)
-		return net_fail(why, len, -EINVAL, "MAC %02x:%02x:%02x:%02x:%02x:%02x is multicast",
-				i->mac[0], i->mac[1], i->mac[2], i->mac[3], i->mac[4], i->mac[5]);
+		return host_fail(why, len, -EINVAL,
+				 "MAC %02x:%02x:%02x:%02x:%02x:%02x is multicast", i->mac[0],
+				 i->mac[1], i->mac[2], i->mac[3], i->mac[4], i->mac[5]);
 	if (i->min_mtu < NET_MIN_MTU || i->min_mtu > i->mtu || i->mtu > i->max_mtu)
-		return net_fail(why, len, -EINVAL, "MTU %u outside min_mtu %u..max_mtu %u (>= %u)",
-				i->mtu, i->min_mtu, i->max_mtu, NET_MIN_MTU);
+		return host_fail(why, len, -EINVAL, "MTU %u outside min_mtu %u..max_mtu %u (>= %u)",
+				 i->mtu, i->min_mtu, i->max_mtu, NET_MIN_MTU);
 	if (i->max_queue_pairs > VIREO_NET_MAX_QUEUE_PAIRS || i->queue_size > NET_MAX_QUEUE_SIZE)
-		return net_fail(why, len, -EINVAL,
-				"max_queue_pairs %u, queue_size %u exceed %d, %u",
-				i->max_queue_pairs, i->queue_size, VIREO_NET_MAX_QUEUE_PAIRS,
-				NET_MAX_QUEUE_SIZE);
+		return host_fail(why, len, -EINVAL,
+				 "max_queue_pairs %u, queue_size %u exceed %d, %u",
+				 i->max_queue_pairs, i->queue_size, VIREO_NET_MAX_QUEUE_PAIRS,
+				 NET_MAX_QUEUE_SIZE);
 	return 0;
 }
 
@@ -134,70 +117,58 @@ int host_net_open(struct host_driver *drv, const char *id, const char *const *ke
 	int rc;
 
 	*out = NULL;
-	if (info->desc.dev_class != VIREO_CLASS_NET)
-		return net_fail(err, errlen, -EINVAL, "driver '%s' is a %s driver, not net",
-				info->desc.name, host_class_name(info->desc.dev_class));
-	if (!id || !*id || num_pairs == 0 || !bind)
-		return net_fail(err, errlen, -EINVAL,
-				"driver '%s': need a device id and >= 1 queue pair",
-				info->desc.name);
+	if (info->desc.dev_class == VIREO_CLASS_NET && (!id || !*id || num_pairs == 0 || !bind))
+		return host_fail(err, errlen, -EINVAL,
+				 "driver '%s': need a device id and >= 1 queue pair",
+				 info->desc.name);
 	hn = calloc(1, sizeof(*hn));
 	if (!hn)
 		return -ENOMEM;
+	rc = host_instance_get(drv, VIREO_CLASS_NET, id, keys, values, nparams, &hn->id,
+			       &hn->params, err, errlen);
+	if (rc < 0)
+		goto out_free_hn;
 	hn->drv = drv;
 	hn->ops = &info->ops.net;
 	hn->name = info->desc.name;
-	hn->id = strdup(id);
-	if (!hn->id) {
-		rc = -ENOMEM;
-		goto out_free_hn;
-	}
-	rc = vireo_core_params_new(info->params, info->nparams, keys, values, nparams, &hn->params,
-				   why, sizeof(why));
-	if (rc < 0) {
-		net_fail(err, errlen, rc, "driver '%s' device '%s': %s", hn->name, id,
-			 rc == -ENOMEM ? "out of memory" : why);
-		goto out_free_id;
-	}
 	hn->handle = (struct vireo_net){ .id = hn->id,
 					 .core = bind->core,
 					 .rx_ready = bind->rx_ready,
 					 .tx_ready = bind->tx_ready,
 					 .link_changed = bind->link_changed,
 					 .queue_loop = bind->queue_loop };
-	host_driver_get(drv);
 	rc = net_driver_rc(hn, "open", hn->ops->open(&hn->handle, hn->params));
 	if (rc < 0) {
-		net_fail(err, errlen, rc, "driver '%s' device '%s': open failed: %s", hn->name, id,
-			 strerror(-rc));
-		goto out_put_driver;
+		host_fail(err, errlen, rc, "driver '%s' device '%s': open failed: %s", hn->name, id,
+			  strerror(-rc));
+		goto out_put_instance;
 	}
 	hn->info.struct_size = sizeof(hn->info);
 	rc = net_driver_rc(hn, "get_info", hn->ops->get_info(&hn->handle, &hn->info));
 	if (rc < 0) {
-		net_fail(err, errlen, rc, "driver '%s' device '%s': get_info failed: %s", hn->name,
-			 id, strerror(-rc));
+		host_fail(err, errlen, rc, "driver '%s' device '%s': get_info failed: %s", hn->name,
+			  id, strerror(-rc));
 		goto out_close_driver;
 	}
 	hn->info.struct_size = sizeof(hn->info);
 	rc = net_check_info(hn, why, sizeof(why));
 	if (rc < 0) {
-		net_fail(err, errlen, rc, "driver '%s' device '%s': bad info: %s", hn->name, id,
-			 why);
+		host_fail(err, errlen, rc, "driver '%s' device '%s': bad info: %s", hn->name, id,
+			  why);
 		goto out_close_driver;
 	}
 	hn->npairs = num_pairs < hn->info.max_queue_pairs ? num_pairs : hn->info.max_queue_pairs;
 	hn->rx_cap = calloc((size_t)hn->npairs * hn->info.queue_size, sizeof(*hn->rx_cap));
 	if (!hn->rx_cap) {
-		rc = net_fail(err, errlen, -ENOMEM, "device '%s': out of memory", id);
+		rc = host_fail(err, errlen, -ENOMEM, "device '%s': out of memory", id);
 		goto out_close_driver;
 	}
 	for (; q < hn->npairs && hn->ops->queue_start; q++) {
 		rc = net_driver_rc(hn, "queue_start", hn->ops->queue_start(&hn->handle, q));
 		if (rc < 0) {
-			net_fail(err, errlen, rc,
-				 "driver '%s' device '%s': queue_start(%u) failed: %s", hn->name,
-				 id, q, strerror(-rc));
+			host_fail(err, errlen, rc,
+				  "driver '%s' device '%s': queue_start(%u) failed: %s", hn->name,
+				  id, q, strerror(-rc));
 			goto out_stop_pairs;
 		}
 	}
@@ -215,11 +186,8 @@ out_close_driver:
 	free(hn->rx_cap);
 	if (hn->ops->close)
 		hn->ops->close(&hn->handle);
-out_put_driver:
-	host_driver_put(drv);
-	vireo_core_params_free(hn->params);
-out_free_id:
-	free(hn->id);
+out_put_instance:
+	host_instance_put(drv, hn->id, hn->params);
 out_free_hn:
 	free(hn);
 	return rc;
@@ -408,9 +376,7 @@ void host_net_close(struct host_net *hn)
 	net_stop_pairs(hn, hn->npairs);
 	if (hn->ops->close)
 		hn->ops->close(&hn->handle);
-	host_driver_put(hn->drv);
-	vireo_core_params_free(hn->params);
+	host_instance_put(hn->drv, hn->id, hn->params);
 	free(hn->rx_cap);
-	free(hn->id);
 	free(hn);
 }
