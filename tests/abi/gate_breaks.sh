@@ -83,8 +83,8 @@ expect "vireo_blk_queue_loop's queue made uint64_t" "needs VIREO_2"
 
 fresh_copy
 edit vmm-core/lib/blk.c 's/\z/\nVIREO_API int vireo_blk_abi_probe(void);\nint vireo_blk_abi_probe(void)\n{\n\treturn 0;\n}\n/'
-edit sdk/libvireo.map 's/(\nEXPERIMENTAL \{)/\nVIREO_1.1 {\n\tglobal:\n\t\tvireo_blk_abi_probe;\n} VIREO_1.0;\n$1/'
-expect "vireo_blk_abi_probe added in VIREO_1.1" "compatible ABI additions"
+edit sdk/libvireo.map 's/(\nVIREO_1\.1 \{\n\tglobal:\n)/$1\t\tvireo_blk_abi_probe;\n/'
+expect "vireo_blk_abi_probe added in VIREO_1.1 (the open node)" "compatible ABI additions"
 
 fresh_copy
 edit vmm-core/lib/blk.c 's/\z/\nVIREO_API int vireo_blk_abi_probe(void);\nint vireo_blk_abi_probe(void)\n{\n\treturn 0;\n}\n/'
@@ -92,9 +92,9 @@ edit sdk/libvireo.map 's/(\t\tvireo_blk_set_priv;)/$1\n\t\tvireo_blk_abi_probe;/
 expect "vireo_blk_abi_probe added to VIREO_1.0" "a node the baseline already has"
 
 fresh_copy
-edit sdk/include/vireo/net.h 's/const char \*vireo_net_id\(const struct vireo_net \*net\)/int vireo_net_id(const struct vireo_net *net)/'
-edit vmm-core/lib/net.c 's/const char \*vireo_net_id\(const struct vireo_net \*net\)\n\{\n[^}]*\}/int vireo_net_id(const struct vireo_net *net)\n{\n\treturn net != NULL;\n}/'
-expect "EXPERIMENTAL vireo_net_id changed (not compared)" "PASS:"
+edit sdk/include/vireo/log.h 's/(vireo_log_hexdump\(enum vireo_log_level level, const char \*tag,)/$1 int extra,/'
+edit vmm-core/lib/log.c 's/(vireo_log_hexdump\(enum vireo_log_level level, const char \*tag,)/$1 int extra,/'
+expect "EXPERIMENTAL vireo_log_hexdump changed (not compared)" "PASS:"
 
 fresh_copy
 edit vmm-core/lib/internal.h 's/(struct vireo_blk \{\n)/$1\tuint64_t abi_probe;\n/'

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file
- * @brief Vireo SDK: the network uplink class (struct vireo_net_ops). Experimental.
+ * @brief Vireo SDK: the network uplink class (struct vireo_net_ops).
  *
  * Audience: authors of network drivers (TAP, AF_PACKET, USB NICs, SmartNIC ports). The
  * core turns a guest's virtio-net queues into bursts of struct vireo_pkt: it hands
@@ -11,10 +11,8 @@
  * header's meaning (VIRTIO 1.2, 5.1.6.2), so a driver passes them to hardware or does
  * the work itself.
  *
- * Experimental in ABI 1.0: the core's first net device model (virtio-net) serves this
- * class now, but the functions below stay in libvireo's EXPERIMENTAL node (build with
- * -DVIREO_ALLOW_EXPERIMENTAL) and the structs may still change (offload negotiation
- * with the guest is not expressed yet) before the class is declared stable.
+ * Stable from ABI 1.1 (experimental in 1.0): the functions below are in libvireo's
+ * VIREO_1.1 node and the structs grow only at their ends, as ddk-docs/abi-policy.md says.
  *
  * Life of an instance: open(); get_info(); queue_start() per queue pair; then tx_burst()
  * and rx_burst() on each pair's threads, prompted by vireo_net_rx_ready() and
@@ -286,7 +284,7 @@ VIREO_ABI_SIZE(struct vireo_net_ops, 88);
  * Context: any thread (typically an fd callback on the core's loop); does not block.
  * Calls while a previous one is pending merge into one.
  */
-VIREO_EXPERIMENTAL void vireo_net_rx_ready(struct vireo_net *net, unsigned int queue);
+VIREO_API void vireo_net_rx_ready(struct vireo_net *net, unsigned int queue);
 
 /**
  * @brief Tell the core that queue pair @p queue can transmit again after tx_burst() took
@@ -297,7 +295,7 @@ VIREO_EXPERIMENTAL void vireo_net_rx_ready(struct vireo_net *net, unsigned int q
  *
  * Context: any thread; does not block.
  */
-VIREO_EXPERIMENTAL void vireo_net_tx_ready(struct vireo_net *net, unsigned int queue);
+VIREO_API void vireo_net_tx_ready(struct vireo_net *net, unsigned int queue);
 
 /**
  * @brief Tell the core that the link state may have changed; it calls get_link() and,
@@ -307,7 +305,7 @@ VIREO_EXPERIMENTAL void vireo_net_tx_ready(struct vireo_net *net, unsigned int q
  *
  * Context: any thread; does not block.
  */
-VIREO_EXPERIMENTAL void vireo_net_link_changed(struct vireo_net *net);
+VIREO_API void vireo_net_link_changed(struct vireo_net *net);
 
 /**
  * @brief Attach the driver's private state to an instance.
@@ -317,7 +315,7 @@ VIREO_EXPERIMENTAL void vireo_net_link_changed(struct vireo_net *net);
  *
  * Context: any thread; usually open().
  */
-VIREO_EXPERIMENTAL void vireo_net_set_priv(struct vireo_net *net, void *priv);
+VIREO_API void vireo_net_set_priv(struct vireo_net *net, void *priv);
 
 /**
  * @brief The private state attached with vireo_net_set_priv().
@@ -328,7 +326,7 @@ VIREO_EXPERIMENTAL void vireo_net_set_priv(struct vireo_net *net, void *priv);
  *
  * Context: any thread.
  */
-VIREO_EXPERIMENTAL void *vireo_net_priv(const struct vireo_net *net);
+VIREO_API void *vireo_net_priv(const struct vireo_net *net);
 
 /**
  * @brief The instance's device id, for log lines.
@@ -339,7 +337,7 @@ VIREO_EXPERIMENTAL void *vireo_net_priv(const struct vireo_net *net);
  *
  * Context: any thread.
  */
-VIREO_EXPERIMENTAL const char *vireo_net_id(const struct vireo_net *net);
+VIREO_API const char *vireo_net_id(const struct vireo_net *net);
 
 /**
  * @brief The event loop of queue pair @p queue's receive thread, where rx_burst() runs.
@@ -355,8 +353,7 @@ VIREO_EXPERIMENTAL const char *vireo_net_id(const struct vireo_net *net);
  *
  * Context: any thread.
  */
-VIREO_EXPERIMENTAL struct vireo_loop *vireo_net_queue_loop(struct vireo_net *net,
-							   unsigned int queue);
+VIREO_API struct vireo_loop *vireo_net_queue_loop(struct vireo_net *net, unsigned int queue);
 
 VIREO_END_DECLS
 

@@ -17,7 +17,7 @@
 /** ABI major: a change here means drivers must be rebuilt. */
 #define VIREO_ABI_MAJOR 1
 /** ABI minor: additions since the major; older-minor drivers keep loading. */
-#define VIREO_ABI_MINOR 0
+#define VIREO_ABI_MINOR 1
 
 /** Packs an ABI version into one integer (major in the high 16 bits); usable in #if. */
 #define VIREO_ABI_VERSION(major, minor) (((major) << 16) | (minor))

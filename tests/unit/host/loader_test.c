@@ -43,9 +43,9 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	{ "bad_major", HOST_REFUSE_ABI_MAJOR, -ENOTSUP,
-	  "built for ABI 2.0; this core has ABI 1.0 and loads major 1 only", "bad_major" },
+	  "built for ABI 2.1; this core has ABI 1.1 and loads major 1 only", "bad_major" },
 	{ "bad_minor", HOST_REFUSE_ABI_MINOR, -ENOTSUP,
-	  "built for ABI 1.99; this core has ABI 1.0 and loads minors up to 0", "bad_minor" },
+	  "built for ABI 1.99; this core has ABI 1.1 and loads minors up to 1", "bad_minor" },
 	{ "bad_desc_size", HOST_REFUSE_DESC_SIZE, -EINVAL,
 	  "descriptor struct_size is 16; this core needs at least 72", NULL },
 	{ "bad_magic", HOST_REFUSE_BAD_MAGIC, -ENOEXEC,
@@ -225,7 +225,7 @@ static void test_load_blk_ram(void **state)
 	assert_null(info->ops.blk.queue_start);
 	/* One INFO line, no refusal. */
 	assert_int_equal(cap_count(VIREO_LOG_ERR), 0);
-	assert_non_null(cap_find(VIREO_LOG_INFO, "driver 'blk-ram' 1.0.0 (blk, ABI 1.0, MIT)"));
+	assert_non_null(cap_find(VIREO_LOG_INFO, "driver 'blk-ram' 1.0.0 (blk, ABI 1.1, MIT)"));
 }
 
 static void test_duplicate_refused(void **state)
@@ -394,10 +394,10 @@ static void test_load_dir_and_list(void **state)
 	assert_int_equal((size_t)n, strlen(list));
 	real = realpath(g_blk_ram, NULL);
 	assert_non_null(real);
-	snprintf(line, sizeof(line), "blk-ram 1.0.0 blk abi=1.0 MIT %s\n", real);
+	snprintf(line, sizeof(line), "blk-ram 1.0.0 blk abi=1.1 MIT %s\n", real);
 	free(real);
 	assert_memory_equal(list, line, strlen(line));
-	assert_non_null(strstr(list, "\nmatcher 2.3.4 blk abi=1.0 MIT OR Apache-2.0 /"));
+	assert_non_null(strstr(list, "\nmatcher 2.3.4 blk abi=1.1 MIT OR Apache-2.0 /"));
 	assert_int_equal(host_format_list(reg, list, 20), -ENOSPC);
 	assert_string_equal(list, "");
 
@@ -437,8 +437,8 @@ static void test_net_and_sensor_classes(void **state)
 	assert_int_equal(info->nparams, 2);
 
 	assert_true(host_format_list(reg, list, sizeof(list)) > 0);
-	assert_non_null(strstr(list, "test-net 0.9 net abi=1.0 MIT /"));
-	assert_non_null(strstr(list, "test-sensor 0.9 sensor abi=1.0 MIT /"));
+	assert_non_null(strstr(list, "test-net 0.9 net abi=1.1 MIT /"));
+	assert_non_null(strstr(list, "test-sensor 0.9 sensor abi=1.1 MIT /"));
 	/* Not block drivers: the blk host says so instead of calling the wrong ops. */
 	assert_int_equal(host_blk_open(net, "n0", NULL, NULL, 0, 1, NULL, 0, &hb, err, sizeof(err)),
 			 -EINVAL);
