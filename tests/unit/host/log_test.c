@@ -142,7 +142,8 @@ static void test_abi_version(void **state)
 	assert_int_equal(vireo_abi_version(), VIREO_ABI_VERSION(1, 1));
 	assert_int_equal(VIREO_ABI_VERSION_MAJOR(vireo_abi_version()), VIREO_ABI_MAJOR);
 	assert_int_equal(VIREO_ABI_VERSION_MINOR(vireo_abi_version()), VIREO_ABI_MINOR);
-#if !VIREO_ABI_AT_LEAST(1, 0) || !VIREO_ABI_AT_LEAST(1, 1) || VIREO_ABI_AT_LEAST(1, 2) || VIREO_ABI_AT_LEAST(2, 0)
+#if !VIREO_ABI_AT_LEAST(1, 0) || !VIREO_ABI_AT_LEAST(1, 1) || VIREO_ABI_AT_LEAST(1, 2) || \
+	VIREO_ABI_AT_LEAST(2, 0)
 #error "VIREO_ABI_AT_LEAST disagrees with version.h"
 #endif
 }
