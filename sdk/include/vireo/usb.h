@@ -571,8 +571,8 @@ VIREO_API void vireo_usb_xfer_free(struct vireo_usb_xfer *xfer);
  * @return -EINVAL if @p buf is NULL with a length, @p len is too big or @p flags has
  *         unknown bits.
  * @return -ENODEV if the device is gone or closed.
- * @return -ENOENT if the endpoint is not in a claimed interface's active setting.
- * @return -ENOMEM, or -EIO.
+ * @return -ENOMEM.
+ * @return -EIO, also if the endpoint is not in a claimed interface's active setting.
  *
  * Context: the context's loop's thread, also from callbacks.
  */
