@@ -221,8 +221,11 @@ static void usb_log_cb(libusb_context *ctx, enum libusb_log_level level, const c
 	(void)ctx;
 	while (n && (str[n - 1] == '\n' || str[n - 1] == '\r'))
 		n--;
-	vireo_log(level <= LIBUSB_LOG_LEVEL_ERROR ? VIREO_LOG_ERR : VIREO_LOG_WARN, "libusb",
-		  "%.*s", (int)n, str);
+	vireo_log(level <= LIBUSB_LOG_LEVEL_ERROR     ? VIREO_LOG_ERR
+		  : level == LIBUSB_LOG_LEVEL_WARNING ? VIREO_LOG_WARN
+		  : level == LIBUSB_LOG_LEVEL_INFO    ? VIREO_LOG_INFO
+						      : VIREO_LOG_DEBUG,
+		  "libusb", "%.*s", (int)n, str);
 }
 
 int vireo_usb_new(struct vireo_loop *loop, struct vireo_usb **out)
@@ -243,7 +246,12 @@ int vireo_usb_new(struct vireo_loop *loop, struct vireo_usb **out)
 		rc = rc == LIBUSB_ERROR_NO_MEM ? -ENOMEM : -EIO;
 		goto out_free_usb;
 	}
-	libusb_set_log_cb(usb->ctx, usb_log_cb, LIBUSB_LOG_CB_CONTEXT);
+	/*
+	 * libusb writes every line to stderr unless a global handler takes it, and hands
+	 * it to a context's handler as well: the global one alone puts each line once
+	 * into the core's log. The level stays per context.
+	 */
+	libusb_set_log_cb(NULL, usb_log_cb, LIBUSB_LOG_CB_GLOBAL);
 	libusb_set_option(usb->ctx, LIBUSB_OPTION_LOG_LEVEL, LIBUSB_LOG_LEVEL_WARNING);
 	usb->libusb_timeouts = libusb_pollfds_handle_timeouts(usb->ctx) == 1;
 	libusb_set_pollfd_notifiers(usb->ctx, usb_pollfd_added, usb_pollfd_removed, usb);
