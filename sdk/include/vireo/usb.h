@@ -242,6 +242,8 @@ VIREO_API void vireo_usb_free(struct vireo_usb *usb);
  * @return -ENOTUNIQ if several match: narrow @p sel with a bus, port path or serial.
  * @return -EACCES if the device node may not be opened.
  * @return -ENODEV if the device went away while being opened.
+ * @return -EDEADLK if @p sel has a serial number and this runs inside a transfer
+ *         callback (reading it is synchronous).
  * @return -ENOMEM, or -EIO.
  *
  * Context: the context's loop's thread (may block briefly: it reads serial numbers).
