@@ -22,14 +22,17 @@ fresh_copy() {
 	mkdir -p "$tmp/src/sdk/abi" "$tmp/src/vmm-core/lib" "$tmp/src/build"
 	cp -r "$src/sdk/include" "$src/sdk/libvireo.map" "$tmp/src/sdk/"
 	cp "$src/sdk/abi/abi_types.c" "$tmp/src/sdk/abi/"
-	cp "$src"/vmm-core/lib/*.c "$src/vmm-core/lib/internal.h" "$tmp/src/vmm-core/lib/"
+	cp "$src"/vmm-core/lib/*.c "$src"/vmm-core/lib/*.h "$tmp/src/vmm-core/lib/"
 }
 
 # libvireo as vmm-core/lib/meson.build builds it (debugoptimized: -O2 -g).
 build_lib() {
+	# shellcheck disable=SC2046 # pkg-config's flags are words
 	(cd "$tmp/src/build" && "$@" -std=c11 -O2 -g -fPIC -shared -fvisibility=hidden \
 		-D_GNU_SOURCE -DVIREO_ALLOW_EXPERIMENTAL -fno-strict-aliasing -I../sdk/include \
+		$(pkg-config --cflags libusb-1.0) \
 		../vmm-core/lib/*.c ../sdk/abi/abi_types.c -o libvireo.so.1 -pthread \
+		$(pkg-config --libs libusb-1.0) \
 		-Wl,-soname,libvireo.so.1 -Wl,--version-script=../sdk/libvireo.map)
 }
 

@@ -14,6 +14,8 @@ VIREO_PACKAGES=(
 	libcmocka-dev   # unit test framework
 	libjson-c-dev   # vireod: control socket protocol and config file
 	liburing-dev    # the blk-file driver's I/O engine
+	libusb-1.0-0-dev # libvireo's USB helpers (<vireo/usb.h>) run libusb on the core loop
+	udev            # systemd-udevd, run in the USB lab guest: libusb learns of hotplug from it
 	libsystemd-dev  # vireod: sd_notify readiness for its systemd unit
 	clang-format    # the style check (.clang-format) in the test run
 	jq              # make bench: reads vireo-bench's JSON results
