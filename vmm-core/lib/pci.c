@@ -273,49 +273,67 @@ out_free_info:
 	return NULL;
 }
 
-/* The capability @id in the chain of an info struct of @argsz bytes, or NULL. */
-static const struct vfio_info_cap_header *pci_find_cap(const void *info, uint32_t argsz,
-						       uint32_t first, uint16_t id)
+/*
+ * Copies @len bytes at offset @off of an info answer of @argsz bytes, if they lie
+ * inside it. Capabilities sit at any 4-byte offset, so they are read by copy, never
+ * through a pointer to a struct with 64-bit members.
+ */
+static bool pci_cap_read(const void *info, uint32_t argsz, uint64_t off, void *dst, size_t len)
 {
+	if (off > argsz || len > argsz - off)
+		return false;
+	memcpy(dst, (const char *)info + off, len);
+	return true;
+}
+
+/* The offset of capability @id in the chain of an info answer, or 0. */
+static uint32_t pci_find_cap(const void *info, uint32_t argsz, uint32_t first, uint16_t id)
+{
+	struct vfio_info_cap_header h;
 	uint32_t off = first;
 
 	/* Bounded: each hop must move forward and stay inside the answer. */
-	while (off >= sizeof(uint32_t) && off + sizeof(struct vfio_info_cap_header) <= argsz) {
-		const struct vfio_info_cap_header *h = (const void *)((const char *)info + off);
-
-		if (h->id == id)
-			return h;
-		if (h->next <= off)
+	while (off >= sizeof(uint32_t) && pci_cap_read(info, argsz, off, &h, sizeof(h))) {
+		if (h.id == id)
+			return off;
+		if (h.next <= off)
 			break;
-		off = h->next;
+		off = h.next;
 	}
-	return NULL;
+	return 0;
 }
 
 /* The usable IOVA ranges of the container (all of 48 bits if the kernel says nothing). */
 static int pci_read_iova_ranges(struct vireo_pci_dev *dev)
 {
 	struct vfio_iommu_type1_info in = { .argsz = sizeof(in) };
-	const struct vfio_iommu_type1_info_cap_iova_range *cap;
+	const size_t hdr = offsetof(struct vfio_iommu_type1_info_cap_iova_range, iova_ranges);
 	struct vfio_iommu_type1_info *info;
+	uint32_t cap = 0, nr = 0;
 
 	info = pci_info_ioctl(dev->container_fd, VFIO_IOMMU_GET_INFO, &in, sizeof(in));
 	if (!info)
 		return errno ? -errno : -ENOMEM;
 	dev->iova_pgsizes = info->flags & VFIO_IOMMU_INFO_PGSIZES ? info->iova_pgsizes : 4096;
-	cap = NULL;
 	if (info->flags & VFIO_IOMMU_INFO_CAPS)
-		cap = (const void *)pci_find_cap(info, info->argsz, info->cap_offset,
-						 VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-	if (cap && cap->nr_iovas > 0 &&
-	    (const char *)&cap->iova_ranges[cap->nr_iovas] <= (const char *)info + info->argsz) {
-		dev->nranges = cap->nr_iovas;
+		cap = pci_find_cap(info, info->argsz, info->cap_offset,
+				   VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	if (cap &&
+	    pci_cap_read(info, info->argsz,
+			 cap + offsetof(struct vfio_iommu_type1_info_cap_iova_range, nr_iovas), &nr,
+			 sizeof(nr)) &&
+	    nr > 0 && nr <= 1024 &&
+	    (uint64_t)cap + hdr + (uint64_t)nr * sizeof(struct vfio_iova_range) <= info->argsz) {
+		dev->nranges = nr;
 		dev->ranges = calloc(dev->nranges, sizeof(*dev->ranges));
 		if (!dev->ranges)
 			goto out_free_info;
 		for (size_t i = 0; i < dev->nranges; i++) {
-			dev->ranges[i].start = cap->iova_ranges[i].start;
-			dev->ranges[i].end = cap->iova_ranges[i].end;
+			struct vfio_iova_range r;
+
+			pci_cap_read(info, info->argsz, cap + hdr + i * sizeof(r), &r, sizeof(r));
+			dev->ranges[i].start = r.start;
+			dev->ranges[i].end = r.end;
 		}
 	} else {
 		dev->nranges = 1;
@@ -338,17 +356,20 @@ static void pci_map_bar(struct vireo_pci_dev *dev, unsigned int i,
 			const struct vfio_region_info *info)
 {
 	struct pci_region *r = &dev->bars[i];
-	const struct vfio_region_info_cap_sparse_mmap *sp = NULL;
+	const size_t hdr = offsetof(struct vfio_region_info_cap_sparse_mmap, areas);
+	uint32_t sp = 0, nr = 0;
 	void *va;
 
 	if (!(info->flags & VFIO_REGION_INFO_FLAG_MMAP) || r->size == 0 ||
 	    !(r->flags & VIREO_PCI_BAR_MEM))
 		return;
 	if (info->flags & VFIO_REGION_INFO_FLAG_CAPS)
-		sp = (const void *)pci_find_cap(info, info->argsz, info->cap_offset,
-						VFIO_REGION_INFO_CAP_SPARSE_MMAP);
-	if (sp && (const char *)&sp->areas[sp->nr_areas] > (const char *)info + info->argsz)
-		sp = NULL;
+		sp = pci_find_cap(info, info->argsz, info->cap_offset,
+				  VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+	if (sp && !pci_cap_read(info, info->argsz,
+				sp + offsetof(struct vfio_region_info_cap_sparse_mmap, nr_areas),
+				&nr, sizeof(nr)))
+		sp = 0;
 	if (!sp) {
 		va = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, dev->device_fd,
 			  (off_t)r->offset);
@@ -366,9 +387,15 @@ static void pci_map_bar(struct vireo_pci_dev *dev, unsigned int i,
 	va = mmap(NULL, r->size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (va == MAP_FAILED)
 		return;
-	for (uint32_t a = 0; a < sp->nr_areas && r->nareas < PCI_MAX_AREAS; a++) {
-		uint64_t off = sp->areas[a].offset, size = sp->areas[a].size;
+	for (uint32_t a = 0; a < nr && r->nareas < PCI_MAX_AREAS; a++) {
+		struct vfio_region_sparse_mmap_area area;
+		uint64_t off, size;
 
+		if (!pci_cap_read(info, info->argsz, sp + hdr + (uint64_t)a * sizeof(area), &area,
+				  sizeof(area)))
+			break;
+		off = area.offset;
+		size = area.size;
 		if (size == 0 || off > r->size || size > r->size - off)
 			continue;
 		if (mmap((char *)va + off, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
