@@ -501,7 +501,7 @@ int vireo_pci_open(const char *bdf, struct vireo_pci_dev **out)
 {
 	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
 	struct vireo_pci_dev *dev;
-	int rc, type;
+	int rc, type = 0;
 
 	if (!bdf || !out)
 		return -EINVAL;
