@@ -314,7 +314,9 @@ static int pci_read_iova_ranges(struct vireo_pci_dev *dev)
 	info = pci_info_ioctl(dev->container_fd, VFIO_IOMMU_GET_INFO, &in, sizeof(in));
 	if (!info)
 		return errno ? -errno : -ENOMEM;
-	dev->iova_pgsizes = info->flags & VFIO_IOMMU_INFO_PGSIZES ? info->iova_pgsizes : 4096;
+	dev->iova_pgsizes = info->flags & VFIO_IOMMU_INFO_PGSIZES ? info->iova_pgsizes : 0;
+	if (dev->iova_pgsizes == 0)
+		dev->iova_pgsizes = 4096; /* what every IOMMU maps */
 	if (info->flags & VFIO_IOMMU_INFO_CAPS)
 		cap = pci_find_cap(info, info->argsz, info->cap_offset,
 				   VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);

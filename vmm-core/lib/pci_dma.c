@@ -80,6 +80,15 @@ int vireo_pci_dma_map(struct vireo_pci_dev *dev, struct vireo_dma_buf *buf, uint
 			goto out_unlock;
 		}
 	}
+	/* The IOMMU's smallest page must divide the buffer's (4 KiB everywhere today). */
+	if (buf->page_size & ((dev->iova_pgsizes & -dev->iova_pgsizes) - 1)) {
+		vireo_log(VIREO_LOG_ERR, "pci",
+			  "%s: the IOMMU's pages (0x%llx) are bigger than the "
+			  "buffer's %zu-byte pages",
+			  dev->bdf, (unsigned long long)dev->iova_pgsizes, buf->page_size);
+		rc = -EINVAL;
+		goto out_unlock;
+	}
 	rc = pci_iova_pick(dev, buf->size, buf->page_size, &map->iova);
 	if (rc < 0) {
 		vireo_log(VIREO_LOG_ERR, "pci", "%s: no free IOVA range of %zu bytes", dev->bdf,

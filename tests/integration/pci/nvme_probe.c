@@ -10,7 +10,8 @@
  * (controller registers), §4.1-4.2 (SQ/CQ entries), §5.17 (Identify), §3.5.1
  * (initialisation). Run by pci/nvme-vfio.sh in a lab guest; exit 0 only if all holds.
  *
- * Usage: nvme_probe BDF SERIAL NOT_VFIO_BDF [--expect-huge]
+ * Usage: nvme_probe BDF SERIAL NOT_VFIO_BDF [--second BDF2 SERIAL2] [--expect-huge]
+ * With --second, a second controller shares the data buffer (mapped for both at once).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -79,7 +80,9 @@ _Static_assert(sizeof(struct nvme_cqe) == 16, "NVMe CQ entries are 16 bytes");
 struct probe {
 	struct vireo_pci_dev *dev;
 	struct vireo_loop *loop;
-	struct vireo_dma_buf *asq, *acq, *data;
+	struct vireo_dma_buf *asq, *acq;
+	struct vireo_dma_buf *data; /* borrowed: may be shared by two probes */
+	struct vireo_watch *watch;
 	uint64_t cap;
 	uint32_t sq_tail, cq_head, phase;
 	uint16_t next_cid;
@@ -256,7 +259,7 @@ static void probe_refusals(const char *bdf, const char *not_vfio)
 	rc = vireo_pci_open(not_vfio, &dev);
 	CHECK(rc == -ENXIO, "%s, not bound to vfio-pci, is refused (%d)", not_vfio, rc);
 	rc = vireo_pci_open(bdf, &dev);
-	CHECK(rc == 0, "%s opens (%d)", bdf, rc);
+	CHECK(rc == 0, "%s opens again (%d)", bdf, rc);
 	if (rc < 0)
 		return;
 	rc = vireo_pci_open(bdf, &again);
@@ -311,54 +314,117 @@ static void probe_ids(struct probe *p)
 	CHECK(rc >= 1, "MSI-X vectors: %d", rc);
 }
 
-static int probe_run(const char *bdf, const char *serial, bool expect_huge)
+/* Opens @bdf with admin queues of its own and @data mapped, MSI-X vector 0 on the loop. */
+static int probe_attach(struct probe *p, const char *bdf, struct vireo_dma_buf *data)
 {
-	struct probe p = { 0 };
-	struct vireo_watch *watch = NULL;
-	uint64_t iova;
+	uint64_t iova = 0, again = 0;
 	int rc, fd;
 
-	p.loop = probe_loop_new();
-	if (!p.loop)
+	p->data = data;
+	rc = vireo_pci_open(bdf, &p->dev);
+	CHECK(rc == 0, "%s opens (%d)", bdf, rc);
+	if (rc < 0)
+		return rc;
+	/* Small rings in 4 KiB pages. */
+	rc = vireo_dma_alloc(QDEPTH * sizeof(struct nvme_sqe), VIREO_DMA_NO_HUGE, &p->asq);
+	if (rc == 0)
+		rc = vireo_dma_alloc(QDEPTH * sizeof(struct nvme_cqe), VIREO_DMA_NO_HUGE, &p->acq);
+	if (rc == 0)
+		rc = vireo_pci_dma_map(p->dev, p->asq, NULL);
+	if (rc == 0)
+		rc = vireo_pci_dma_map(p->dev, p->acq, NULL);
+	if (rc == 0)
+		rc = vireo_pci_dma_map(p->dev, data, &iova);
+	if (rc == 0)
+		rc = vireo_dma_iova(data, p->dev, &again);
+	CHECK(rc == 0 && iova == again,
+	      "%s: queues and data buffer mapped; data at IOVA 0x%" PRIx64 " (%d)", bdf, iova, rc);
+	if (rc < 0)
+		return rc;
+	CHECK(iova % vireo_dma_page_size(data) == 0, "its IOVA is aligned to its pages");
+	rc = vireo_pci_dma_map(p->dev, data, NULL);
+	CHECK(rc == -EEXIST, "mapping it twice for one device is refused (%d)", rc);
+
+	rc = vireo_pci_irq_enable(p->dev, VIREO_PCI_IRQ_MSIX, 1);
+	CHECK(rc == 0, "MSI-X vector 0 enabled (%d)", rc);
+	fd = vireo_pci_irq_fd(p->dev, 0);
+	CHECK(fd >= 0 && vireo_pci_irq_fd(p->dev, 1) == -ENOENT, "its eventfd is %d", fd);
+	if (rc < 0 || fd < 0)
+		return rc < 0 ? rc : fd;
+	return vireo_loop_watch_fd(p->loop, fd, VIREO_POLL_IN, on_msix, p, &p->watch);
+}
+
+/* Disables the controller, then unwinds what probe_attach() did but the data buffer. */
+static void probe_detach(struct probe *p)
+{
+	int rc;
+
+	if (p->dev && p->cap) {
+		vireo_pci_write32(p->dev, 0, NVME_REG_CC, 0);
+		CHECK(nvme_wait_ready(p, false) == 0, "%s disabled", vireo_pci_bdf(p->dev));
+	}
+	vireo_watch_remove(p->watch);
+	p->watch = NULL;
+	if (p->dev) {
+		rc = vireo_pci_irq_disable(p->dev);
+		CHECK(rc == 0 && vireo_pci_irq_fd(p->dev, 0) == -ENOENT, "MSI-X disabled (%d)", rc);
+	}
+	/* The admin CQ is still mapped here: close unmaps it. */
+	vireo_pci_close(p->dev);
+	p->dev = NULL;
+	vireo_dma_free(p->asq);
+	vireo_dma_free(p->acq);
+}
+
+/* The IOVA allocator reuses a hole: map three buffers, unmap the middle, map a fourth. */
+static void probe_iova_reuse(struct probe *p)
+{
+	struct vireo_dma_buf *b[4] = { NULL };
+	uint64_t iova[4] = { 0 };
+	int rc = 0;
+
+	for (int i = 0; i < 4 && rc == 0; i++)
+		rc = vireo_dma_alloc(4096, VIREO_DMA_NO_HUGE, &b[i]);
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = vireo_pci_dma_map(p->dev, b[i], &iova[i]);
+	if (rc == 0)
+		rc = vireo_pci_dma_unmap(p->dev, b[1]);
+	if (rc == 0)
+		rc = vireo_pci_dma_map(p->dev, b[3], &iova[3]);
+	CHECK(rc == 0 && iova[3] == iova[1] && iova[0] != iova[1] && iova[2] != iova[1],
+	      "a freed IOVA hole is reused: 0x%" PRIx64 ", 0x%" PRIx64 " (unmapped), 0x%" PRIx64
+	      ", then 0x%" PRIx64 " (%d)",
+	      iova[0], iova[1], iova[2], iova[3], rc);
+	for (int i = 0; i < 4; i++)
+		vireo_dma_free(b[i]); /* unmaps those still mapped */
+}
+
+static int probe_run(const char *bdf, const char *serial, const char *bdf2, const char *serial2,
+		     bool expect_huge)
+{
+	struct probe p = { 0 }, q = { 0 };
+	struct vireo_dma_buf *data = NULL;
+	struct vireo_loop *loop;
+	uint64_t iova;
+	int rc;
+
+	loop = probe_loop_new();
+	if (!loop)
 		return -ENOMEM;
-	rc = vireo_pci_open(bdf, &p.dev);
+	p.loop = q.loop = loop;
+	/* The data buffer as the default gives it: huge pages when there are free ones. */
+	rc = vireo_dma_alloc(4096, 0, &data);
+	CHECK(rc == 0, "data buffer allocated (%d)", rc);
 	if (rc < 0)
 		goto out_free_loop;
-	probe_ids(&p);
-
-	/* Small rings in 4 KiB pages, the data buffer as the default gives it. */
-	rc = vireo_dma_alloc(QDEPTH * sizeof(struct nvme_sqe), VIREO_DMA_NO_HUGE, &p.asq);
-	if (rc == 0)
-		rc = vireo_dma_alloc(QDEPTH * sizeof(struct nvme_cqe), VIREO_DMA_NO_HUGE, &p.acq);
-	if (rc == 0)
-		rc = vireo_dma_alloc(4096, 0, &p.data);
-	CHECK(rc == 0, "DMA buffers allocated (%d)", rc);
-	if (rc < 0)
-		goto out_close;
-	CHECK(vireo_dma_page_size(p.data) ==
+	CHECK(vireo_dma_page_size(data) ==
 		      (expect_huge ? VIREO_DMA_HUGE_PAGE_SIZE : VIREO_DMA_SMALL_PAGE_SIZE),
-	      "data buffer in %zu-byte pages", vireo_dma_page_size(p.data));
-	rc = vireo_pci_dma_map(p.dev, p.asq, NULL);
-	if (rc == 0)
-		rc = vireo_pci_dma_map(p.dev, p.acq, NULL);
-	if (rc == 0)
-		rc = vireo_pci_dma_map(p.dev, p.data, &iova);
-	CHECK(rc == 0, "DMA buffers mapped; data at IOVA 0x%" PRIx64 " (%d)", iova, rc);
+	      "data buffer in %zu-byte pages", vireo_dma_page_size(data));
+	rc = probe_attach(&p, bdf, data);
 	if (rc < 0)
-		goto out_close;
-	CHECK(iova % vireo_dma_page_size(p.data) == 0, "its IOVA is aligned to its pages");
-	rc = vireo_pci_dma_map(p.dev, p.data, NULL);
-	CHECK(rc == -EEXIST, "mapping it twice is refused (%d)", rc);
-
-	rc = vireo_pci_irq_enable(p.dev, VIREO_PCI_IRQ_MSIX, 1);
-	CHECK(rc == 0, "MSI-X vector 0 enabled (%d)", rc);
-	fd = vireo_pci_irq_fd(p.dev, 0);
-	CHECK(fd >= 0 && vireo_pci_irq_fd(p.dev, 1) == -ENOENT, "its eventfd is %d", fd);
-	if (rc < 0 || fd < 0)
-		goto out_close;
-	rc = vireo_loop_watch_fd(p.loop, fd, VIREO_POLL_IN, on_msix, &p, &watch);
-	if (rc < 0)
-		goto out_close;
+		goto out_detach;
+	probe_ids(&p);
+	probe_iova_reuse(&p);
 
 	if (nvme_bring_up(&p) == 0)
 		nvme_identify(&p, serial);
@@ -375,6 +441,20 @@ static int probe_run(const char *bdf, const char *serial, bool expect_huge)
 			nvme_identify(&p, serial);
 	}
 
+	/* A second controller shares the data buffer: mapped for both at once. */
+	if (bdf2) {
+		rc = probe_attach(&q, bdf2, data);
+		if (rc == 0 && nvme_bring_up(&q) == 0) {
+			nvme_identify(&q, serial2);
+			nvme_identify(&p, serial);
+		}
+		rc = vireo_pci_dma_unmap(q.dev, data);
+		CHECK(rc == 0 && vireo_dma_iova(data, q.dev, &iova) == -ENOENT &&
+			      vireo_dma_iova(data, p.dev, &iova) == 0,
+		      "unmapped from %s, the buffer stays mapped for %s (%d)", bdf2, bdf, rc);
+		probe_detach(&q);
+	}
+
 	/* Quiesce, then take the buffers away from the device. */
 	vireo_pci_write32(p.dev, 0, NVME_REG_CC, 0);
 	CHECK(nvme_wait_ready(&p, false) == 0, "controller disabled again");
@@ -384,34 +464,43 @@ static int probe_run(const char *bdf, const char *serial, bool expect_huge)
 	rc = vireo_pci_dma_unmap(p.dev, p.asq);
 	CHECK(rc == -ENOENT, "unmapping it again is refused (%d)", rc);
 	/* Freed while mapped: the free unmaps it. */
-	vireo_dma_free(p.data);
-	p.data = NULL;
-	vireo_watch_remove(watch);
-	rc = vireo_pci_irq_disable(p.dev);
-	CHECK(rc == 0 && vireo_pci_irq_fd(p.dev, 0) == -ENOENT, "MSI-X disabled (%d)", rc);
+	vireo_dma_free(data);
+	data = NULL;
 	rc = 0;
 
-out_close:
-	/* The admin CQ is still mapped here: close unmaps it. */
-	vireo_pci_close(p.dev);
-	vireo_dma_free(p.asq);
-	vireo_dma_free(p.acq);
-	vireo_dma_free(p.data);
+out_detach:
+	probe_detach(&p);
+	vireo_dma_free(data);
 out_free_loop:
-	probe_loop_free(p.loop);
+	probe_loop_free(loop);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
+	const char *bdf2 = NULL, *serial2 = NULL;
+	bool expect_huge = false;
 	int rc;
 
+	for (int i = 4; i < argc; i++) {
+		if (strcmp(argv[i], "--expect-huge") == 0) {
+			expect_huge = true;
+		} else if (strcmp(argv[i], "--second") == 0 && i + 2 < argc) {
+			bdf2 = argv[++i];
+			serial2 = argv[++i];
+		} else {
+			argc = 0;
+		}
+	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s BDF SERIAL NOT_VFIO_BDF [--expect-huge]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s BDF SERIAL NOT_VFIO_BDF [--second BDF2 SERIAL2] "
+			"[--expect-huge]\n",
+			argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rc = probe_run(argv[1], argv[2], argc > 4 && strcmp(argv[4], "--expect-huge") == 0);
+	rc = probe_run(argv[1], argv[2], bdf2, serial2, expect_huge);
 	CHECK(rc == 0, "probe of %s ran to the end (%d)", argv[1], rc);
 	probe_refusals(argv[1], argv[3]);
 	printf("%s: %d failures\n", argv[0], g_failures);
