@@ -22,7 +22,7 @@ fresh_copy() {
 	mkdir -p "$tmp/src/sdk/abi" "$tmp/src/vmm-core/lib" "$tmp/src/build"
 	cp -r "$src/sdk/include" "$src/sdk/libvireo.map" "$tmp/src/sdk/"
 	cp "$src/sdk/abi/abi_types.c" "$tmp/src/sdk/abi/"
-	cp "$src"/vmm-core/lib/*.c "$src/vmm-core/lib/internal.h" "$tmp/src/vmm-core/lib/"
+	cp "$src"/vmm-core/lib/*.c "$src"/vmm-core/lib/*.h "$tmp/src/vmm-core/lib/"
 }
 
 # libvireo as vmm-core/lib/meson.build builds it (debugoptimized: -O2 -g).
