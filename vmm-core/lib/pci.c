@@ -116,12 +116,20 @@ static int pci_sysfs_check(const char *bdf, int *group)
 		return -ENODEV;
 	}
 	rc = pci_link_name(dir, "driver", drv, sizeof(drv));
-	if (rc < 0 || strcmp(drv, "vfio-pci") != 0) {
+	if (rc < 0) {
+		vireo_log(VIREO_LOG_ERR, "pci",
+			  "%s is bound to no driver, not vfio-pci; hand it over with: "
+			  "modprobe vfio-pci && echo vfio-pci >%s/driver_override && "
+			  "echo %s >/sys/bus/pci/drivers_probe",
+			  bdf, dir, bdf);
+		return -ENXIO;
+	}
+	if (strcmp(drv, "vfio-pci") != 0) {
 		vireo_log(VIREO_LOG_ERR, "pci",
 			  "%s is bound to %s, not vfio-pci; hand it over with: "
-			  "echo vfio-pci >%s/driver_override && echo %s >%s/driver/unbind && "
-			  "echo %s >/sys/bus/pci/drivers_probe",
-			  bdf, rc < 0 ? "no driver" : drv, dir, bdf, dir, bdf);
+			  "modprobe vfio-pci && echo vfio-pci >%s/driver_override && "
+			  "echo %s >%s/driver/unbind && echo %s >/sys/bus/pci/drivers_probe",
+			  bdf, drv, dir, bdf, dir, bdf);
 		return -ENXIO;
 	}
 	rc = pci_link_name(dir, "iommu_group", grp, sizeof(grp));

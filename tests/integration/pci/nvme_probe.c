@@ -88,6 +88,8 @@ struct probe {
 	uint16_t next_cid;
 	/* What the MSI-X callback found. */
 	int irqs;
+	bool intx;	    /* INTx: unmask after each interrupt */
+	int intx_unmask_rc; /* what the last unmask said */
 	bool done;
 	uint16_t done_cid, done_status;
 };
@@ -155,6 +157,26 @@ static void on_msix(void *arg, int fd, uint32_t events)
 	}
 	/* CQ 0 head doorbell: 0x1000 + (2y + 1) * (4 << CAP.DSTRD), y = 0 (§3.1.25). */
 	vireo_pci_write32(p->dev, 0, NVME_REG_DBS + (4u << NVME_CAP_DSTRD(p->cap)), p->cq_head);
+	/* The doorbell deasserted the pin; VFIO masked it when it fired. */
+	if (p->intx)
+		p->intx_unmask_rc = vireo_pci_intx_unmask(p->dev);
+}
+
+/* Moves @p's interrupts to @type (vector 0 only) and its watch to the new eventfd. */
+static int probe_irq_switch(struct probe *p, uint32_t type)
+{
+	int rc, fd;
+
+	vireo_watch_remove(p->watch);
+	p->watch = NULL;
+	rc = vireo_pci_irq_enable(p->dev, type, 1);
+	fd = vireo_pci_irq_fd(p->dev, 0);
+	CHECK(rc == 0 && fd >= 0, "interrupts switched to %s, eventfd %d (%d)",
+	      type == VIREO_PCI_IRQ_INTX ? "INTx" : "MSI-X", fd, rc);
+	if (rc < 0 || fd < 0)
+		return rc < 0 ? rc : fd;
+	p->intx = type == VIREO_PCI_IRQ_INTX;
+	return vireo_loop_watch_fd(p->loop, fd, VIREO_POLL_IN, on_msix, p, &p->watch);
 }
 
 /* Reset and enable the controller with admin queues in @p's buffers (§3.5.1). */
@@ -228,8 +250,8 @@ static int nvme_identify(struct probe *p, const char *serial)
 			return rc;
 	}
 	CHECK(p->done && p->irqs > irqs0,
-	      "IDENTIFY completed through the MSI-X eventfd in %" PRIu64 " us (%d interrupts)",
-	      (now_ns() - t0) / 1000, p->irqs - irqs0);
+	      "IDENTIFY completed through the %s eventfd in %" PRIu64 " us (%d interrupts)",
+	      p->intx ? "INTx" : "MSI-X", (now_ns() - t0) / 1000, p->irqs - irqs0);
 	if (!p->done)
 		return -ETIMEDOUT;
 	CHECK(p->done_cid == cid && p->done_status == 0, "completion: command id %u, status 0x%x",
@@ -440,6 +462,22 @@ static int probe_run(const char *bdf, const char *serial, const char *bdf2, cons
 		if (nvme_bring_up(&p) == 0)
 			nvme_identify(&p, serial);
 	}
+
+	/* The legacy pin, level-triggered: VFIO masks it per interrupt, the driver unmasks. */
+	rc = vireo_pci_irq_count(p.dev, VIREO_PCI_IRQ_INTX);
+	CHECK(rc == 1, "INTx vectors: %d", rc);
+	if (rc == 1 && probe_irq_switch(&p, VIREO_PCI_IRQ_INTX) == 0) {
+		nvme_identify(&p, serial);
+		nvme_identify(&p, serial); /* a second interrupt proves the unmask */
+		CHECK(p.intx_unmask_rc == 0, "INTx unmasked after each (%d)", p.intx_unmask_rc);
+		probe_irq_switch(&p, VIREO_PCI_IRQ_MSIX);
+	}
+	/* QEMU's NVMe has no MSI capability: asking for MSI is refused. */
+	rc = vireo_pci_irq_count(p.dev, VIREO_PCI_IRQ_MSI);
+	CHECK(rc == 0 && vireo_pci_irq_enable(p.dev, VIREO_PCI_IRQ_MSI, 1) == -ERANGE,
+	      "MSI vectors: %d; enabling one is refused", rc);
+	CHECK(vireo_pci_intx_unmask(p.dev) == -ENOENT,
+	      "unmasking INTx while MSI-X is on is refused");
 
 	/* A second controller shares the data buffer: mapped for both at once. */
 	if (bdf2) {
