@@ -197,8 +197,8 @@ VIREO_API int vireo_pci_cfg_write(struct vireo_pci_dev *dev, uint32_t off, unsig
 
 /**
  * @brief Turn the device's bus mastering (its right to do DMA) on or off: the Bus
- * Master Enable bit of the command register. Needed before the first DMA, and again
- * after vireo_pci_reset().
+ * Master Enable bit of the command register. Needed before the first DMA; a
+ * vireo_pci_reset() keeps it (config space is restored after the reset).
  *
  * @param dev the device.
  * @param on true to enable, false to disable.
@@ -438,9 +438,10 @@ VIREO_API int vireo_pci_intx_unmask(struct vireo_pci_dev *dev);
 
 /**
  * @brief Reset the function (VFIO_DEVICE_RESET: a function-level reset, or whichever
- * reset the kernel has for it). Config space is saved and restored around it, BARs
- * stay mapped and DMA mappings stay; the device's own state (queues, enables, bus
- * mastering) is gone. Quiesce the device's users first.
+ * reset the kernel has for it). Config space (bus mastering, the MSI-X set-up) is
+ * saved and restored around it; BAR mappings, DMA mappings and interrupt eventfds stay.
+ * The device's internal state (its queues, its enable bits) is gone: bring it up
+ * again. Quiesce the device's users first.
  *
  * @param dev the device.
  *

@@ -455,7 +455,11 @@ static int probe_run(const char *bdf, const char *serial, const char *bdf2, cons
 	rc = vireo_pci_reset(p.dev);
 	CHECK(rc == 0, "function reset (%d)", rc);
 	if (rc == 0) {
-		uint32_t cc = vireo_pci_read32(p.dev, 0, NVME_REG_CC);
+		uint32_t cc = vireo_pci_read32(p.dev, 0, NVME_REG_CC), cmd = 0;
+
+		/* Config space is saved and restored around the reset: bus mastering stays on. */
+		CHECK(vireo_pci_cfg_read(p.dev, 0x04, 2, &cmd) == 0 && cmd & 0x4,
+		      "after the reset the command register is 0x%x", cmd);
 
 		CHECK(cc == 0 && !(vireo_pci_read32(p.dev, 0, NVME_REG_CSTS) & NVME_CSTS_RDY),
 		      "after the reset CC is 0x%x and the controller is not ready", cc);
