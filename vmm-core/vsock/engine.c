@@ -398,6 +398,7 @@ static enum vsock_refusal on_packet(struct vsock_engine *eng, const struct virti
 		if (c->state != VC_HOST_REQ || c->owe_request)
 			return VSOCK_REFUSE_STATE;
 		c->state = VC_OPEN;
+		c->readable = true; /* the host may have written already */
 		eng->st.conns_opened++;
 		if (!c->service) {
 			char line[32];
@@ -851,7 +852,8 @@ uint32_t vsock_engine_guest_rx(struct vsock_engine *eng, const struct iovec *iov
 					      .src_port = eng->rst[eng->rst_head].host_port,
 					      .dst_port = eng->rst[eng->rst_head].guest_port,
 					      .type = VIRTIO_VSOCK_TYPE_STREAM,
-					      .op = VIRTIO_VSOCK_OP_RST };
+					      .op = VIRTIO_VSOCK_OP_RST,
+					      .buf_alloc = eng->buf_alloc };
 
 		eng->rst_head = (eng->rst_head + 1) % VSOCK_RST_RING;
 		eng->rst_n--;
