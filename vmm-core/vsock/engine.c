@@ -219,6 +219,18 @@ static void conn_free(struct vsock_conn *c)
 	free(c);
 }
 
+/* The guest reuses the address of a connection we are still to reset: it has
+ * forgotten the old one, so the RST owed to it would hit the new one instead. */
+static void conn_forget_rst(struct vsock_engine *eng, uint32_t host_port, uint32_t guest_port)
+{
+	for (unsigned int i = 0; i < eng->nconns; i++) {
+		struct vsock_conn *c = eng->conns[i];
+
+		if (c->state == VC_DEAD && c->host_port == host_port && c->guest_port == guest_port)
+			c->owe_rst = false;
+	}
+}
+
 static void hdr_for(struct vsock_engine *eng, struct vsock_conn *c, uint16_t op,
 		    struct virtio_vsock_hdr *h)
 {
@@ -377,6 +389,7 @@ static enum vsock_refusal on_packet(struct vsock_engine *eng, const struct virti
 	case VIRTIO_VSOCK_OP_REQUEST:
 		if (c)
 			return VSOCK_REFUSE_STATE; /* a second request on a live connection */
+		conn_forget_rst(eng, h->dst_port, h->src_port);
 		c = conn_new(eng, VC_GUEST_REQ, h->dst_port, h->src_port, -1);
 		if (!c)
 			return VSOCK_REFUSE_CONN_LIMIT;

@@ -408,6 +408,27 @@ static void test_conn_limit(void **state)
 	fx_free(f);
 }
 
+/* A request on the address of a connection still owed an RST: the RST is not sent,
+ * or it would reset the new connection. */
+static void test_reuse_before_rst(void **state)
+{
+	struct fx *f = fx_new(8);
+	int lfd = host_listen(f, 5000), a, b;
+	struct virtio_vsock_hdr h;
+
+	(void)state;
+	a = open_conn(f, lfd, 5, 5000);
+	assert_int_equal(send_op(f, VIRTIO_VSOCK_OP_REQUEST, 5, 5000, 0, NULL, 0),
+			 VSOCK_REFUSE_STATE);
+	b = open_conn(f, lfd, 5, 5000);
+	assert_false(recv_pkt(f, &h, 0));
+	assert_int_equal(stats(f).conns, 1);
+	close(a);
+	close(b);
+	close(lfd);
+	fx_free(f);
+}
+
 static int host_connect(struct fx *f)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -521,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_headers),
 		cmocka_unit_test(test_rst_flood_bounded),
 		cmocka_unit_test(test_conn_limit),
+		cmocka_unit_test(test_reuse_before_rst),
 		cmocka_unit_test(test_host_connect),
 		cmocka_unit_test(test_service_ports),
 	};
