@@ -21,12 +21,15 @@
 #include "vhost-user/dev.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
+#include "virtio/vsock.h"
 
 struct vd_device {
 	struct vd_spec spec;
 	struct host_driver *drv;
 	struct virtio_blk *blk; /* class blk */
 	struct virtio_net *net; /* class net */
+	/* class vsock */
+	struct virtio_vsock *vsock;
 	struct vd_device *next;
 };
 
@@ -52,6 +55,7 @@ static void vd_device_destroy(struct vd_device *d)
 {
 	virtio_blk_free(d->blk);
 	virtio_net_free(d->net);
+	virtio_vsock_free(d->vsock);
 	vd_spec_free(&d->spec);
 	free(d);
 }
@@ -155,6 +159,17 @@ static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *er
 			return vd_listen_failed(spec, rc, err, errlen);
 		}
 		return 0;
+	case VD_CLASS_VSOCK:
+		rc = virtio_vsock_new(spec, &d->vsock, err, errlen);
+		if (rc < 0)
+			return rc;
+		rc = virtio_vsock_start(d->vsock);
+		if (rc < 0) {
+			virtio_vsock_free(d->vsock);
+			d->vsock = NULL;
+			return vd_listen_failed(spec, rc, err, errlen);
+		}
+		return 0;
 	default:
 		snprintf(err, errlen, "%s: class %s is not served by this vireod yet", spec->id,
 			 vd_class_name(spec->cls));
@@ -252,6 +267,10 @@ struct json_object *vd_devices_json(struct vd_devices *devs)
 			virtio_net_vu_stats(d->net, &vs);
 			vd_add_vu_state(o, &vs);
 		}
+		if (d->vsock) {
+			virtio_vsock_vu_stats(d->vsock, &vs);
+			vd_add_vu_state(o, &vs);
+		}
 		json_object_array_add(arr, o);
 	}
 	pthread_mutex_unlock(&devs->lock);
@@ -306,6 +325,35 @@ static struct json_object *vd_net_stats_json(struct vd_device *d)
 	return o;
 }
 
+static struct json_object *vd_vsock_stats_json(struct vd_device *d)
+{
+	struct json_object *o = json_object_new_object();
+	struct vsock_engine_stats es;
+	struct vu_dev_stats vs;
+
+	virtio_vsock_get_stats(d->vsock, &es);
+	virtio_vsock_vu_stats(d->vsock, &vs);
+	json_object_object_add(o, "id", json_object_new_string(d->spec.id));
+	json_object_object_add(o, "class", json_object_new_string("vsock"));
+	vd_add_vu_state(o, &vs);
+	vd_add_u64(o, "guest_cid", virtio_vsock_cid(d->vsock));
+	vd_add_u64(o, "conns", es.conns);
+	vd_add_u64(o, "conns_opened", es.conns_opened);
+	vd_add_u64(o, "bytes_to_host", es.bytes_to_host);
+	vd_add_u64(o, "bytes_to_guest", es.bytes_to_guest);
+	vd_add_u64(o, "rst_sent", es.rst_sent);
+	vd_add_u64(o, "rst_dropped", es.rst_dropped);
+	vd_add_u64(o, "credit_updates", es.credit_updates);
+	for (unsigned int i = 0; i < VSOCK_REFUSE_MAX; i++)
+		vd_add_u64(o, vsock_refusal_name(i), es.refused[i]);
+	vd_add_u64(o, "connections", vs.connections);
+	vd_add_u64(o, "vhost_user_messages", vs.messages);
+	vd_add_u64(o, "vhost_user_refused", vs.refused);
+	vd_add_u64(o, "kicks", vs.kicks);
+	vd_add_u64(o, "interrupts", vs.calls);
+	return o;
+}
+
 struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id)
 {
 	struct json_object *o = NULL;
@@ -343,6 +391,8 @@ struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id
 	}
 	if (d && d->net)
 		o = vd_net_stats_json(d);
+	if (d && d->vsock)
+		o = vd_vsock_stats_json(d);
 	pthread_mutex_unlock(&devs->lock);
 	return o;
 }
