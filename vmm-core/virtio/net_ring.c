@@ -62,12 +62,12 @@ bool net_iov_tail(const struct iovec *iov, unsigned int n, size_t skip, struct i
 	return true;
 }
 
+/* Gives back the last @n chains popped (none pushed): the next pops take them again. */
 void net_unpop(struct net_queue *nq, unsigned int n)
 {
-	struct vireo_vq *vq = vu_queue_vq(nq->q);
-
-	if (n)
-		vireo_vq_set_base(vq, (uint16_t)(vireo_vq_get_base(vq) - n));
+	/* Only chains this worker popped and has not pushed, so unpop cannot refuse them. */
+	if (n && vireo_vq_unpop(vu_queue_vq(nq->q), n) < 0)
+		nq->broken = true;
 }
 
 int net_pop(struct net_queue *nq, struct net_slot *s)
