@@ -35,6 +35,8 @@ static const char *const g_refusal_str[VNET_REFUSE_MAX] = {
 	[VNET_REFUSE_TX_HOST] = "transmit frame refused by the driver host's checks",
 	[VNET_REFUSE_RX_READABLE] = "receive chain has device-readable buffers",
 	[VNET_REFUSE_RX_SHORT] = "receive chain too small for the virtio-net header",
+	[VNET_REFUSE_TX_CSUM] = "transmit checksum offsets outside the frame",
+	[VNET_REFUSE_TX_GSO] = "transmit segment size or header length out of range",
 };
 
 static const char *const g_refusal_name[VNET_REFUSE_MAX] = {
@@ -46,6 +48,8 @@ static const char *const g_refusal_name[VNET_REFUSE_MAX] = {
 	[VNET_REFUSE_TX_HOST] = "refused_tx_host",
 	[VNET_REFUSE_RX_READABLE] = "refused_rx_readable",
 	[VNET_REFUSE_RX_SHORT] = "refused_rx_short",
+	[VNET_REFUSE_TX_CSUM] = "refused_tx_csum",
+	[VNET_REFUSE_TX_GSO] = "refused_tx_gso",
 };
 
 const char *virtio_net_refusal_str(enum virtio_net_refusal why)
@@ -154,7 +158,19 @@ static int net_set_features(void *model, uint64_t features)
 static int net_queue_start(void *model, struct vu_queue *q)
 {
 	struct net_queue *nq = &((struct virtio_net *)model)->queues[vu_queue_index(q)];
+	int rc;
 
+	/*
+	 * A pair runs in the driver while the guest runs either of its queues: a TAP,
+	 * say, must not steer frames to a queue of a pair the guest left disabled.
+	 */
+	if (atomic_fetch_add(&nq->net->pair_queues[nq->pair], 1) == 0) {
+		rc = host_net_pair_start(nq->net->hn, nq->pair);
+		if (rc < 0) {
+			atomic_fetch_sub(&nq->net->pair_queues[nq->pair], 1);
+			return rc;
+		}
+	}
 	nq->broken = false;
 	nq->npending = 0;
 	nq->q = q;
@@ -189,7 +205,11 @@ static bool net_queue_idle(void *model, struct vu_queue *q)
 
 static void net_queue_stop(void *model, struct vu_queue *q)
 {
-	((struct virtio_net *)model)->queues[vu_queue_index(q)].q = NULL;
+	struct net_queue *nq = &((struct virtio_net *)model)->queues[vu_queue_index(q)];
+
+	nq->q = NULL;
+	if (atomic_fetch_sub(&nq->net->pair_queues[nq->pair], 1) == 1)
+		host_net_pair_stop(nq->net->hn, nq->pair);
 }
 
 static const struct vdev_ops net_ops = {
@@ -295,9 +315,9 @@ int virtio_net_new(const struct vd_spec *spec, struct host_driver *drv, struct v
 	snprintf(net->id, sizeof(net->id), "%s", spec->id);
 	net->refuse_rl = (struct vireo_ratelimit)VIREO_RATELIMIT_INIT(5000, 10);
 	net->npairs = spec->num_queues;
-	if (net->npairs == 0 || net->npairs > VIREO_NET_MAX_QUEUE_PAIRS / 2) {
+	if (net->npairs == 0 || net->npairs > VIRTIO_NET_MAX_PAIRS) {
 		snprintf(err, errlen, "%s: num-queues=%u: 1 to %d queue pairs", spec->id,
-			 net->npairs, VIREO_NET_MAX_QUEUE_PAIRS / 2);
+			 net->npairs, VIRTIO_NET_MAX_PAIRS);
 		rc = -EINVAL;
 		goto out_free;
 	}
@@ -324,7 +344,8 @@ int virtio_net_new(const struct vd_spec *spec, struct host_driver *drv, struct v
 				       .rx_ready = net_rx_ready,
 				       .tx_ready = net_tx_ready,
 				       .link_changed = net_link_changed,
-				       .queue_loop = net_queue_loop };
+				       .queue_loop = net_queue_loop,
+				       .lazy_pairs = true };
 	rc = host_net_open(drv, spec->id, keys, values, spec->nparams, net->npairs, &bind, &net->hn,
 			   err, errlen);
 	if (rc < 0)
@@ -380,6 +401,11 @@ void virtio_net_get_stats(struct virtio_net *net, struct virtio_net_stats *s)
 	memset(s, 0, sizeof(*s));
 	host_net_counters(net->hn, &c);
 	s->queue_pairs = net->npairs;
+	s->pairs_running = host_net_pairs_running(net->hn);
+	for (unsigned int i = 0; i < 2 * net->npairs; i++) {
+		s->vq_packets[i] = atomic_load(&net->queues[i].packets);
+		s->vq_bytes[i] = atomic_load(&net->queues[i].bytes);
+	}
 	s->mtu = info->mtu;
 	memcpy(s->mac, info->mac, sizeof(s->mac));
 	s->tx_packets = c.tx_packets;
@@ -389,6 +415,10 @@ void virtio_net_get_stats(struct virtio_net *net, struct virtio_net_stats *s)
 	s->rx_bytes = c.rx_bytes;
 	s->rx_buffers = atomic_load(&net->rx_buffers);
 	s->rx_no_buffers = atomic_load(&net->rx_no_buffers);
+	s->rx_dropped = atomic_load(&net->rx_dropped);
+	s->tx_gso = atomic_load(&net->tx_gso);
+	s->rx_gso = atomic_load(&net->rx_gso);
+	s->rx_csum_done = atomic_load(&net->rx_csum_done);
 	s->driver_errors = c.driver_errors;
 	for (unsigned int i = 0; i < VNET_REFUSE_MAX; i++)
 		s->refused[i] = atomic_load(&net->refused[i]);

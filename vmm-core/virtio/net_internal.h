@@ -52,6 +52,7 @@ struct net_queue {
 	unsigned int npending;	  /* tx: leading slots the driver has not taken yet */
 	struct iovec *span_iov;	  /* rx: one frame across chains */
 	unsigned int span_cap;
+	atomic_uint_fast64_t packets, bytes; /* frames this queue carried, for stats */
 };
 
 struct virtio_net {
@@ -65,9 +66,12 @@ struct virtio_net {
 	bool mrg_rxbuf;
 	uint32_t max_frame; /* largest frame the driver may deliver */
 	struct net_queue *queues;
+	atomic_uint pair_queues[VIRTIO_NET_MAX_PAIRS]; /* running queues of each pair */
 	struct vireo_ratelimit refuse_rl;
 
-	atomic_uint_fast64_t tx_dropped, rx_buffers, rx_no_buffers, refused[VNET_REFUSE_MAX];
+	atomic_uint_fast64_t tx_dropped, rx_buffers, rx_no_buffers, rx_dropped,
+		refused[VNET_REFUSE_MAX];
+	atomic_uint_fast64_t tx_gso, rx_gso, rx_csum_done; /* offload use, for stats */
 };
 
 /* net.c */
@@ -84,6 +88,25 @@ int net_pop(struct net_queue *nq, struct net_slot *s);
 void net_unpop(struct net_queue *nq, unsigned int n);
 void net_push(struct net_queue *nq, uint16_t head, uint32_t len);
 void net_signal(struct net_queue *nq);
+
+/* net_hdr.c */
+struct virtio_net_hdr_v1;
+/*
+ * virtio_net_hdr_to_pkt() - A transmit header's offload request into @p (len set,
+ * flags and offload fields zero), checked against the @acked features and the frame.
+ * Return: VNET_REFUSE_MAX if good, else why the frame is refused.
+ */
+enum virtio_net_refusal virtio_net_hdr_to_pkt(const struct virtio_net_hdr_v1 *h, uint64_t acked,
+					      struct vireo_pkt *p);
+/*
+ * virtio_net_pkt_to_hdr() - The header of a received frame (all but num_buffers).
+ * Return: 0; 1 if the checksum is partial and the guest did not accept GUEST_CSUM
+ * (complete it with virtio_net_csum_complete()); -1 if the guest cannot take the frame
+ * (segmented, but GUEST_TSO4/6 not accepted).
+ */
+int virtio_net_pkt_to_hdr(const struct vireo_pkt *p, uint64_t acked, struct virtio_net_hdr_v1 *h);
+/* virtio_net_csum_complete() - Fill in @p's partial checksum (csum_start/offset checked). */
+void virtio_net_csum_complete(const struct vireo_pkt *p);
 
 /* net_tx.c */
 void net_tx_process(struct net_queue *nq);

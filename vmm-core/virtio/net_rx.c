@@ -27,19 +27,25 @@ static unsigned int net_rx_deliver(struct net_queue *nq, unsigned int first, uns
 	struct virtio_net_hdr_v1 h = { 0 };
 	uint32_t left = net->hdr_len + p->len;
 	unsigned int used = 0;
+	int rc;
 
 	if (p->len == 0) {
 		/* A driver error: give the buffer back holding nothing the guest can take. */
 		net_push(nq, nq->slots[first]->chain.head, 0);
 		return 1;
 	}
-	if ((p->flags & VIREO_PKT_F_CSUM_VALID) && (net->acked & (1ull << VIRTIO_NET_F_GUEST_CSUM)))
-		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
-	if (p->gso_type != VIREO_PKT_GSO_NONE) {
-		h.gso_type = (uint8_t)p->gso_type;
-		h.gso_size = p->gso_size;
-		h.hdr_len = p->hdr_len;
+	rc = virtio_net_pkt_to_hdr(p, net->acked, &h);
+	if (rc < 0) {
+		atomic_fetch_add(&net->rx_dropped, 1);
+		net_push(nq, nq->slots[first]->chain.head, 0);
+		return 1;
 	}
+	if (rc > 0) {
+		virtio_net_csum_complete(p);
+		atomic_fetch_add(&net->rx_csum_done, 1);
+	}
+	if (p->gso_type != VIREO_PKT_GSO_NONE)
+		atomic_fetch_add(&net->rx_gso, 1);
 	for (unsigned int i = 0; i < nchains && left; i++, used++) {
 		uint32_t cap = nq->slots[first + i]->chain.in_len;
 
@@ -57,6 +63,8 @@ static unsigned int net_rx_deliver(struct net_queue *nq, unsigned int first, uns
 		left -= l;
 	}
 	atomic_fetch_add(&net->rx_buffers, used);
+	atomic_fetch_add(&nq->packets, 1);
+	atomic_fetch_add(&nq->bytes, p->len);
 	return used;
 }
 

@@ -21,6 +21,7 @@ static enum virtio_net_refusal net_tx_parse(struct virtio_net *net, struct net_s
 	const struct vireo_vq_chain *c = &s->chain;
 	struct virtio_net_hdr_v1 h = { 0 };
 	struct vireo_pkt *p = &s->pkt;
+	enum virtio_net_refusal why;
 	unsigned int k = 0;
 
 	if (c->in_num)
@@ -32,36 +33,28 @@ static enum virtio_net_refusal net_tx_parse(struct virtio_net *net, struct net_s
 	if (c->out_len - net->hdr_len > HOST_NET_MAX_FRAME)
 		return VNET_REFUSE_TX_OVERSIZE;
 	*p = (struct vireo_pkt){ .struct_size = sizeof(*p), .len = c->out_len - net->hdr_len };
-	if (h.flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
-		return VNET_REFUSE_TX_OFFLOAD;
-	if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		if (!(net->acked & (1ull << VIRTIO_NET_F_CSUM)))
-			return VNET_REFUSE_TX_OFFLOAD;
-		p->flags = VIREO_PKT_F_NEEDS_CSUM;
-		p->csum_start = h.csum_start;
-		p->csum_offset = h.csum_offset;
-	}
-	switch (h.gso_type) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-		break;
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		if (!(net->acked &
-		      (1ull << (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ? VIRTIO_NET_F_HOST_TSO4
-								       : VIRTIO_NET_F_HOST_TSO6))))
-			return VNET_REFUSE_TX_OFFLOAD;
-		p->gso_type = h.gso_type;
-		p->gso_size = h.gso_size;
-		p->hdr_len = h.hdr_len;
-		break;
-	default:
-		return VNET_REFUSE_TX_OFFLOAD;
-	}
+	why = virtio_net_hdr_to_pkt(&h, net->acked, p);
+	if (why != VNET_REFUSE_MAX)
+		return why;
 	if (!net_iov_tail(c->iov, c->out_num, net->hdr_len, s->pkt_iov, &k, NET_CHAIN_IOV))
 		return VNET_REFUSE_TX_OVERSIZE; /* cannot happen: as many iovecs as the chain */
 	p->iov = s->pkt_iov;
 	p->iovcnt = (uint16_t)k;
 	return VNET_REFUSE_MAX;
+}
+
+/* Counts the @n leading frames of a burst the driver took. */
+static void net_tx_count(struct net_queue *nq, unsigned int n)
+{
+	uint64_t bytes = 0, gso = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		bytes += nq->pkts[i]->len;
+		gso += nq->pkts[i]->gso_type != VIREO_PKT_GSO_NONE;
+	}
+	atomic_fetch_add(&nq->net->tx_gso, gso);
+	atomic_fetch_add(&nq->packets, n);
+	atomic_fetch_add(&nq->bytes, bytes);
 }
 
 /* Drops the @n leading slots of @nq (pushing them empty) and moves the rest up. */
@@ -118,6 +111,7 @@ void net_tx_process(struct net_queue *nq)
 			break; /* the driver is full: keep the burst until tx_ready */
 		} else {
 			partial = (unsigned int)rc < n;
+			net_tx_count(nq, (unsigned int)rc);
 		}
 		net_tx_retire(nq, (unsigned int)rc, n);
 		n -= (unsigned int)rc;

@@ -54,7 +54,11 @@ struct vireo_net;
 	(VIREO_NET_OFF_TX_CSUM | VIREO_NET_OFF_RX_CSUM | VIREO_NET_OFF_TSO4 | VIREO_NET_OFF_TSO6 | \
 	 VIREO_NET_OFF_RX_GSO)
 
-/** Packet flag (tx): checksum the bytes from csum_start, store it at csum_start + csum_offset. */
+/**
+ * Packet flag: checksum the bytes from csum_start, store it at csum_start + csum_offset.
+ * On transmit, a request to the driver; on receive (a driver with VIREO_NET_OFF_RX_CSUM),
+ * the frame's checksum is left partial for the guest, as the virtio-net header allows.
+ */
 #define VIREO_PKT_F_NEEDS_CSUM (1u << 0)
 /** Packet flag (rx): the device verified the frame's checksums. */
 #define VIREO_PKT_F_CSUM_VALID (1u << 1)
