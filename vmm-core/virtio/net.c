@@ -143,7 +143,19 @@ static int net_set_features(void *model, uint64_t features)
 {
 	struct virtio_net *net = model;
 	const struct vireo_net_info *info = host_net_info(net->hn);
+	const uint64_t tso_host =
+		(1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6);
+	const uint64_t tso_guest =
+		(1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_GUEST_TSO6);
 
+	/* 5.1.3.1: segmentation needs the matching checksum feature. */
+	if (((features & tso_host) && !(features & (1ull << VIRTIO_NET_F_CSUM))) ||
+	    ((features & tso_guest) && !(features & (1ull << VIRTIO_NET_F_GUEST_CSUM)))) {
+		vireo_log(VIREO_LOG_WARN, NET_TAG,
+			  "%s: features %#llx: TSO without its checksum feature", net->id,
+			  (unsigned long long)features);
+		return -EINVAL;
+	}
 	net->acked = features;
 	net->mrg_rxbuf = features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
 	net->hdr_len = (net->mrg_rxbuf || (features & (1ull << VIRTIO_F_VERSION_1)))
