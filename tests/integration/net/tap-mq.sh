@@ -106,8 +106,9 @@ it_expect_eq "$g: pairs running in vireod" 2 "$(field queue_pairs_running "$(sta
 # INTx (vectors=0) puts every interrupt on CPU 0, so TCP's softirq-driven sends would
 # choose transmit queues by that CPU; steer each flow's sends by the queue it receives
 # on instead (xps_rxqs), so a flow stays on one pair both ways. Which pair a new flow
-# gets is the TAP's choice (a hash of the flow), so streams run, each checked whole,
-# until every virtqueue carried one (at most 12 a way: 2^-11 odds of stopping short).
+# gets is the TAP's choice (in practice a hash of the flow, not the queue its SYN came
+# in on), so streams run, each checked whole, until every virtqueue carried one: at
+# most 16 a way, 2^-15 odds of stopping short if each lands on either pair evenly.
 lab_run "$g" 'q=/sys/class/net/eth0/queues; echo 1 >$q/tx-0/xps_rxqs && echo 2 >$q/tx-1/xps_rxqs' ||
 	it_fail "$g: setting xps_rxqs failed"
 lab_run "$g" "head -c $bytes /dev/urandom >/tmp/tx.bin && sha256sum </tmp/tx.bin" >"$IT_TMP/gsum" ||
@@ -120,7 +121,7 @@ all_carried() {
 		(($(grew $q) >= bytes)) || return 1
 	done
 }
-for i in $(seq 12); do
+for i in $(seq 16); do
 	cpu=$((i % 2)) port=$((5200 + i))
 	ip netns exec "$ns" busybox nc -l -p "$port" >"$IT_TMP/from-guest.bin" <"$IT_TMP/hold" &
 	pid=$!
