@@ -287,6 +287,24 @@ static const char *const g_net_drv_keys[8] = {
 	"driver_tx_packets", "driver_tx_bytes", "driver_tx_dropped", "driver_tx_errors",
 };
 
+/* Offload use; per queue pair: the pairs the guest runs, what each virtqueue carried. */
+static void vd_add_net_queues(struct json_object *o, const struct virtio_net_stats *ns)
+{
+	char key[32];
+
+	vd_add_u64(o, "queue_pairs_running", ns->pairs_running);
+	vd_add_u64(o, "rx_dropped", ns->rx_dropped);
+	vd_add_u64(o, "tx_gso", ns->tx_gso);
+	vd_add_u64(o, "rx_gso", ns->rx_gso);
+	vd_add_u64(o, "rx_csum_done", ns->rx_csum_done);
+	for (unsigned int q = 0; q < 2 * ns->queue_pairs && q < 2 * VIRTIO_NET_MAX_PAIRS; q++) {
+		snprintf(key, sizeof(key), "%s_packets_q%u", q & 1 ? "tx" : "rx", q / 2);
+		vd_add_u64(o, key, ns->vq_packets[q]);
+		snprintf(key, sizeof(key), "%s_bytes_q%u", q & 1 ? "tx" : "rx", q / 2);
+		vd_add_u64(o, key, ns->vq_bytes[q]);
+	}
+}
+
 static struct json_object *vd_net_stats_json(struct vd_device *d)
 {
 	struct json_object *o = json_object_new_object();
@@ -312,6 +330,7 @@ static struct json_object *vd_net_stats_json(struct vd_device *d)
 	vd_add_u64(o, "rx_buffers", ns.rx_buffers);
 	vd_add_u64(o, "rx_no_buffers", ns.rx_no_buffers);
 	vd_add_u64(o, "driver_errors", ns.driver_errors);
+	vd_add_net_queues(o, &ns);
 	for (unsigned int i = 0; i < VNET_REFUSE_MAX; i++)
 		vd_add_u64(o, virtio_net_refusal_name(i), ns.refused[i]);
 	if (ns.driver_stats_rc == 0)

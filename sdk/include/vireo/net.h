@@ -14,10 +14,12 @@
  * Stable from ABI 1.1 (experimental in 1.0): the functions below are in libvireo's
  * VIREO_1.1 node and the structs grow only at their ends, as ddk-docs/abi-policy.md says.
  *
- * Life of an instance: open(); get_info(); queue_start() per queue pair; then tx_burst()
- * and rx_burst() on each pair's threads, prompted by vireo_net_rx_ready() and
- * vireo_net_tx_ready(); queue_stop(); close(). Queue pair N is virtio-net's receiveq N
- * and transmitq N.
+ * Life of an instance: open(); get_info(); queue_start() of a queue pair when the guest
+ * starts using it; then tx_burst() and rx_burst() on the pair's threads, prompted by
+ * vireo_net_rx_ready() and vireo_net_tx_ready(); queue_stop() when the guest stops
+ * using it; close(). A pair the guest never enables is never started; one may start
+ * and stop several times (guest reset, reconnect). Queue pair N is virtio-net's
+ * receiveq N and transmitq N.
  *
  * Threads: each virtqueue has its own core thread, so a pair has two. rx_burst() runs
  * on the pair's receive thread, whose loop is vireo_net_queue_loop() (watch the
@@ -54,7 +56,11 @@ struct vireo_net;
 	(VIREO_NET_OFF_TX_CSUM | VIREO_NET_OFF_RX_CSUM | VIREO_NET_OFF_TSO4 | VIREO_NET_OFF_TSO6 | \
 	 VIREO_NET_OFF_RX_GSO)
 
-/** Packet flag (tx): checksum the bytes from csum_start, store it at csum_start + csum_offset. */
+/**
+ * Packet flag: checksum the bytes from csum_start, store it at csum_start + csum_offset.
+ * On transmit, a request to the driver; on receive (a driver with VIREO_NET_OFF_RX_CSUM),
+ * the frame's checksum is left partial for the guest, as the virtio-net header allows.
+ */
 #define VIREO_PKT_F_NEEDS_CSUM (1u << 0)
 /** Packet flag (rx): the device verified the frame's checksums. */
 #define VIREO_PKT_F_CSUM_VALID (1u << 1)
@@ -229,7 +235,8 @@ typedef int (*vireo_net_set_mtu_t)(struct vireo_net *net, unsigned int mtu);
  *
  * @return 0, or a negative errno (the pair does not start).
  *
- * Context: the core's control thread; may block.
+ * Context: a core thread while the control thread waits for it (the guest enabling the
+ * pair); no burst of the pair runs; may block briefly.
  */
 typedef int (*vireo_net_queue_start_t)(struct vireo_net *net, unsigned int queue);
 
@@ -239,7 +246,7 @@ typedef int (*vireo_net_queue_start_t)(struct vireo_net *net, unsigned int queue
  * @param net the instance.
  * @param queue a started pair; no burst call on it runs any more.
  *
- * Context: the core's control thread; may block.
+ * Context: as queue_start(); the pair may be started again later.
  */
 typedef void (*vireo_net_queue_stop_t)(struct vireo_net *net, unsigned int queue);
 
