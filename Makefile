@@ -32,10 +32,12 @@ demo: build
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/demo
 
 # vireo-bench drives vhost-user-blk backends from the host: vireod (blk-file on the
-# same RAM-backed image) against qemu-storage-daemon, in one table. Not pass/fail.
+# same RAM-backed image) against qemu-storage-daemon, in one table; then a guest's TCP
+# throughput through virtio-net and the TAP driver, offloads on and off. Not pass/fail.
 bench: build
 	@tests/bench/blk-peers.sh --bench $(BUILD)/tests/bench/vireo-bench \
 		--vireod $(BUILD)/vmm-core/daemon/vireod
+	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/bench/net-tap.sh
 
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)
