@@ -37,6 +37,7 @@ demo: build
 bench: build
 	@tests/bench/blk-peers.sh --bench $(BUILD)/tests/bench/vireo-bench \
 		--vireod $(BUILD)/vmm-core/daemon/vireod
+	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/setup >/dev/null
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/bench/net-tap.sh
 
 install: build
