@@ -39,6 +39,7 @@ bench: build
 
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)
+	meson compile -C $(BUILD) abi-reference
 	meson install -C $(BUILD) --destdir "$(DESTDIR)"
 
 clean:
