@@ -3,7 +3,8 @@
 # Builds the ABI reference (HTML) from sdk/include/vireo/*.h with ddk-docs/reference/
 # Doxyfile and fails, after listing them all as FILE:LINE: text, on any Doxygen warning
 # and on what Debian 12's Doxygen 1.9.4 does not report itself: an undocumented enum
-# value, an undocumented return value of a function-pointer typedef (a class op).
+# value, an undocumented return value of a function-pointer typedef (a class op), a
+# header without a @file comment (Doxygen then skips all of it without a word).
 # On failure OUTPUT_DIR is removed, so that a build system does not take it as done.
 # Usage: build.sh SOURCE_ROOT OUTPUT_DIR [VERSION [DEPFILE]]
 #   OUTPUT_DIR is replaced; the HTML is OUTPUT_DIR/html/index.html. DEPFILE, if given,
@@ -108,10 +109,20 @@ PY
 	exit 2
 }
 
-if [[ -n $problems || -n $xml_problems ]]; then
+# A header without a @file comment is left out silently, with everything in it.
+file_problems=$(for h in sdk/include/vireo/*.h; do
+	page=${h##*/}
+	page=${page%.h}
+	page=${page//_/__} # Doxygen doubles underscores in page names
+	[[ -f $out/html/${page}_8h.html ]] ||
+		echo "$h:1: no @file comment: the reference leaves out this header and all it declares"
+done)
+
+if [[ -n $problems || -n $xml_problems || -n $file_problems ]]; then
 	echo "abi-reference: the doc comments of the public headers have problems:"
 	[[ -n $problems ]] && printf '%s\n' "$problems"
 	[[ -n $xml_problems ]] && printf '%s\n' "$xml_problems"
+	[[ -n $file_problems ]] && printf '%s\n' "$file_problems"
 	rm -rf "$out"
 	exit 1
 fi
