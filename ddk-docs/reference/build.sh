@@ -6,7 +6,7 @@
 # value, an undocumented return value of a function-pointer typedef (a class op), a
 # header without a @file comment (Doxygen then skips all of it without a word).
 # On failure OUTPUT_DIR is removed, so that a build system does not take it as done.
-# Usage: build.sh SOURCE_ROOT OUTPUT_DIR [VERSION [DEPFILE]]
+# Usage: build.sh SOURCE_ROOT OUTPUT_DIR [ABI_VERSION [DEPFILE]]
 #   OUTPUT_DIR is replaced; the HTML is OUTPUT_DIR/html/index.html. DEPFILE, if given,
 #   gets a make-style rule naming every input, for the build system.
 set -u
