@@ -42,7 +42,12 @@ bench: build
 
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)
+	meson compile -C $(BUILD) abi-reference
 	meson install -C $(BUILD) --destdir "$(DESTDIR)"
+	@# meson does not refresh the dynamic linker's cache; without it the installed
+	@# vireod and vireo-certify do not find libvireo.so.1 until someone runs ldconfig.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+		ldconfig; fi
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD).setup.log $(BUILD_ASAN).setup.log

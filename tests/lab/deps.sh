@@ -20,6 +20,7 @@ VIREO_PACKAGES=(
 	clang-format    # the style check (.clang-format) in the test run
 	jq              # make bench: reads vireo-bench's JSON results
 	abigail-tools   # abidw/abidiff: the driver ABI gate in the test run
+	doxygen         # the ABI reference from the SDK headers, and its check in the test run
 	qemu-system-x86 # runs the lab guests (TCG here, KVM where it works)
 	ipxe-qemu       # option ROMs QEMU loads for virtio-net and e1000e NICs
 	busybox-static  # userland of the guest initramfs
