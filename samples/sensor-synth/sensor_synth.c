@@ -18,8 +18,8 @@
 #include <vireo/sensor.h>
 
 #define SYNTH_NCH     6
-#define SYNTH_PERIOD  20 /* reads per triangle wave */
-#define SYNTH_SUPPLY  12 /* volts on the supply whose current and power are measured */
+#define SYNTH_PERIOD  20  /* reads per triangle wave */
+#define SYNTH_SUPPLY  12  /* volts on the supply whose current and power are measured */
 #define SYNTH_TEMP_HW 500 /* thresholds of the temperature chips: 0.5 C steps */
 
 /* One channel: what get_channel reports plus how its value moves. */
@@ -49,9 +49,8 @@ static const struct vireo_param_decl synth_params[] = {
 };
 
 /* Fills @c; flags get WRITABLE when @writable and the part's limits can change. */
-static void synth_chan_init(struct synth_chan *c, uint32_t type, const char *label,
-			    uint32_t flags, int64_t base, int64_t amplitude, int64_t min,
-			    int64_t max, int64_t crit)
+static void synth_chan_init(struct synth_chan *c, uint32_t type, const char *label, uint32_t flags,
+			    int64_t base, int64_t amplitude, int64_t min, int64_t max, int64_t crit)
 {
 	c->desc.type = type;
 	strncpy(c->desc.label, label, VIREO_SENSOR_LABEL_MAX);
@@ -80,8 +79,8 @@ static void synth_build(struct synth_board *b, uint32_t interval, int64_t cpu, u
 	synth_chan_init(&c[3], VIREO_SENSOR_CURRENT, "psu-12v-current",
 			VIREO_SENSOR_CH_MAX | VIREO_SENSOR_CH_CRIT, 8000, 500, 0, 20000, 25000);
 	synth_chan_init(&c[4], VIREO_SENSOR_POWER, "psu-12v-power", VIREO_SENSOR_CH_MAX,
-			8000ll * SYNTH_SUPPLY * 1000, 500ll * SYNTH_SUPPLY * 1000, 0,
-			250000000, 0); /* 96 W +- 6 W, limit 250 W */
+			8000ll * SYNTH_SUPPLY * 1000, 500ll * SYNTH_SUPPLY * 1000, 0, 250000000,
+			0); /* 96 W +- 6 W, limit 250 W */
 	synth_chan_init(&c[5], VIREO_SENSOR_FAN, "fan1", VIREO_SENSOR_CH_MIN | w, (int64_t)fan,
 			fan / 20, 600, 0, 0);
 	for (unsigned int i = 0; i < SYNTH_NCH; i++) {
@@ -187,8 +186,8 @@ static int synth_read(struct vireo_sensor *sensor, unsigned int index, int64_t *
 	return 0;
 }
 
-static int synth_set_threshold(struct vireo_sensor *sensor, unsigned int index,
-			       unsigned int which, int64_t value)
+static int synth_set_threshold(struct vireo_sensor *sensor, unsigned int index, unsigned int which,
+			       int64_t value)
 {
 	struct synth_board *b = vireo_sensor_priv(sensor);
 	struct vireo_sensor_channel *d;
@@ -235,6 +234,5 @@ static const struct vireo_match synth_match[] = {
 };
 
 VIREO_DRIVER(.name = "sensor-synth", .version = "1.0.0", .license = "MIT",
-	     .description = "synthetic board sensors (SDK sample)",
-	     .dev_class = VIREO_CLASS_SENSOR, .ops.sensor = &synth_ops, .match = synth_match,
-	     .params = synth_params);
+	     .description = "synthetic board sensors (SDK sample)", .dev_class = VIREO_CLASS_SENSOR,
+	     .ops.sensor = &synth_ops, .match = synth_match, .params = synth_params);

@@ -112,7 +112,8 @@ bool host_sensor_plausible(uint32_t type, int64_t value)
 }
 
 static enum host_sensor_refusal hs_refuse(enum host_sensor_refusal r, char *why, size_t len,
-					  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+					  const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static enum host_sensor_refusal hs_refuse(enum host_sensor_refusal r, char *why, size_t len,
 					  const char *fmt, ...)
@@ -127,8 +128,8 @@ static enum host_sensor_refusal hs_refuse(enum host_sensor_refusal r, char *why,
 	return r;
 }
 
-enum host_sensor_refusal host_sensor_check_channel(const struct vireo_sensor_channel *ch,
-						   char *why, size_t len)
+enum host_sensor_refusal host_sensor_check_channel(const struct vireo_sensor_channel *ch, char *why,
+						   size_t len)
 {
 	const uint32_t limits = VIREO_SENSOR_CH_MIN | VIREO_SENSOR_CH_MAX | VIREO_SENSOR_CH_CRIT;
 	const uint32_t known = limits | VIREO_SENSOR_CH_WRITABLE;
@@ -181,7 +182,7 @@ static uint32_t hs_period_ms(const struct vireo_sensor_channel *ch)
 	if (!ch->update_interval_ms)
 		return HOST_SENSOR_DEFAULT_PERIOD_MS;
 	return ch->update_interval_ms < HOST_SENSOR_MIN_PERIOD_MS ? HOST_SENSOR_MIN_PERIOD_MS
-								   : ch->update_interval_ms;
+								  : ch->update_interval_ms;
 }
 
 /* Asks the driver for channel @index and checks it; zeroes the limits it lacks. */
@@ -274,8 +275,8 @@ static void hs_unref(struct host_sensor *hs)
 }
 
 int host_sensor_open(struct host_driver *drv, const char *id, const char *const *keys,
-		     const char *const *values, size_t nparams, struct host_sensor **out,
-		     char *err, size_t errlen)
+		     const char *const *values, size_t nparams, struct host_sensor **out, char *err,
+		     size_t errlen)
 {
 	const struct host_checked *info = host_driver_info(drv);
 	pthread_condattr_t ca;
@@ -534,8 +535,7 @@ int host_sensor_set_threshold(struct host_sensor *hs, unsigned int index, unsign
 	if (rc < 0) {
 		vireo_log_ratelimited(&g_sensordev_rl, VIREO_LOG_ERR, HOST_LOG_TAG,
 				      "driver '%s' device '%s': channel %u after set_threshold: %s",
-				      hs->name, hs->id, index,
-				      rc == -EINVAL ? why : strerror(-rc));
+				      hs->name, hs->id, index, rc == -EINVAL ? why : strerror(-rc));
 		return -EIO;
 	}
 	pthread_mutex_lock(&hs->lock);
@@ -571,8 +571,7 @@ int host_sensor_ref_get(const char *id, const char *channel, struct host_sensor_
 	return rc;
 }
 
-int host_sensor_ref_read(const struct host_sensor_ref *ref, int64_t *value,
-			 uint64_t *timestamp_ns)
+int host_sensor_ref_read(const struct host_sensor_ref *ref, int64_t *value, uint64_t *timestamp_ns)
 {
 	struct host_sensor *hs = ref->hs;
 	const struct hs_chan *c = &hs->ch[ref->index];

@@ -58,8 +58,8 @@ const char *host_sensor_refusal_name(enum host_sensor_refusal reason);
  * @why: on refusal, what is wrong, in a few words with the values.
  * Return: HOST_SENSOR_OK or the reason.
  */
-enum host_sensor_refusal host_sensor_check_channel(const struct vireo_sensor_channel *ch,
-						   char *why, size_t len);
+enum host_sensor_refusal host_sensor_check_channel(const struct vireo_sensor_channel *ch, char *why,
+						   size_t len);
 
 /** host_sensor_type_name() - "temperature", "voltage", ...; "?" for anything else. */
 const char *host_sensor_type_name(uint32_t type);
@@ -86,8 +86,8 @@ bool host_sensor_plausible(uint32_t type, int64_t value);
  * the driver's open/get_channel error.
  */
 int host_sensor_open(struct host_driver *drv, const char *id, const char *const *keys,
-		     const char *const *values, size_t nparams, struct host_sensor **out,
-		     char *err, size_t errlen);
+		     const char *const *values, size_t nparams, struct host_sensor **out, char *err,
+		     size_t errlen);
 
 /**
  * host_sensor_start() - Start the sensor thread (each channel is read at once, then
@@ -126,13 +126,13 @@ int host_sensor_find(struct host_sensor *hs, const char *name);
 
 /** The cached state of one channel. */
 struct host_sensor_reading {
-	bool valid;		/* a value was read at least once */
-	int64_t value;		/* the last good value, in the type's unit */
-	uint64_t timestamp_ns;	/* CLOCK_MONOTONIC time of that value */
-	int error;		/* 0, or the last read's negative errno (value is older) */
-	uint64_t reads;		/* calls of the driver's read */
-	uint64_t errors;	/* of which failed or gave an implausible value */
-	uint32_t period_ms;	/* how often the thread reads the channel */
+	bool valid;	       /* a value was read at least once */
+	int64_t value;	       /* the last good value, in the type's unit */
+	uint64_t timestamp_ns; /* CLOCK_MONOTONIC time of that value */
+	int error;	       /* 0, or the last read's negative errno (value is older) */
+	uint64_t reads;	       /* calls of the driver's read */
+	uint64_t errors;       /* of which failed or gave an implausible value */
+	uint32_t period_ms;    /* how often the thread reads the channel */
 };
 
 /** host_sensor_get() - The cached state of channel @index. Return: 0 or -ENOENT. */
@@ -179,8 +179,7 @@ int host_sensor_ref_get(const char *id, const char *channel, struct host_sensor_
  * error (@value then holds the last good value, if any).
  * Context: any thread; never calls the driver.
  */
-int host_sensor_ref_read(const struct host_sensor_ref *ref, int64_t *value,
-			 uint64_t *timestamp_ns);
+int host_sensor_ref_read(const struct host_sensor_ref *ref, int64_t *value, uint64_t *timestamp_ns);
 
 /** host_sensor_ref_put() - Drop the reference. */
 void host_sensor_ref_put(struct host_sensor_ref *ref);

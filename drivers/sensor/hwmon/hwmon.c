@@ -145,8 +145,8 @@ static void hw_set_label(struct hw_sensors *s, struct vireo_sensor_channel *ch, 
 			dup = strcmp(s->ch[i].desc.label, ch->label) == 0;
 		if (!dup)
 			return;
-		snprintf(ch->label, sizeof(ch->label), "%.*s#%u",
-			 (int)(VIREO_SENSOR_LABEL_MAX - 4), base, k);
+		snprintf(ch->label, sizeof(ch->label), "%.*s#%u", (int)(VIREO_SENSOR_LABEL_MAX - 4),
+			 base, k);
 	}
 }
 
