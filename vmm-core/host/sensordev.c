@@ -549,6 +549,42 @@ int host_sensor_set_threshold(struct host_sensor *hs, unsigned int index, unsign
 	return 0;
 }
 
+int host_sensor_raw_get_channel(struct host_sensor *hs, unsigned int index,
+				struct vireo_sensor_channel *ch)
+{
+	int rc;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->struct_size = sizeof(*ch);
+	pthread_mutex_lock(&hs->op_lock);
+	rc = hs->ops->get_channel(&hs->handle, index, ch);
+	pthread_mutex_unlock(&hs->op_lock);
+	return rc;
+}
+
+int host_sensor_raw_read(struct host_sensor *hs, unsigned int index, int64_t *value)
+{
+	int rc;
+
+	pthread_mutex_lock(&hs->op_lock);
+	rc = hs->ops->read(&hs->handle, index, value);
+	pthread_mutex_unlock(&hs->op_lock);
+	return rc;
+}
+
+int host_sensor_raw_set_threshold(struct host_sensor *hs, unsigned int index, unsigned int which,
+				  int64_t value)
+{
+	int rc;
+
+	if (!hs->ops->set_threshold)
+		return -ENOSYS;
+	pthread_mutex_lock(&hs->op_lock);
+	rc = hs->ops->set_threshold(&hs->handle, index, which, value);
+	pthread_mutex_unlock(&hs->op_lock);
+	return rc;
+}
+
 int host_sensor_ref_get(const char *id, const char *channel, struct host_sensor_ref *ref)
 {
 	struct host_sensor *hs;

@@ -156,6 +156,21 @@ unsigned int host_sensor_poll(struct host_sensor *hs, uint64_t now_ns, uint64_t 
 int host_sensor_set_threshold(struct host_sensor *hs, unsigned int index, unsigned int which,
 			      int64_t value);
 
+/* ---- for vireo-certify: the driver's ops without the core's guards ---- */
+
+/*
+ * host_sensor_raw_get_channel(), host_sensor_raw_read(), host_sensor_raw_set_threshold()
+ * - Call the driver's op as is (serialised with the others, nothing checked, the
+ * result not converted), so a harness can see how the driver treats what the core
+ * never passes it: a bad index, a limit of a read-only channel.
+ * Return: the op's result; -ENOSYS for set_threshold when the driver has none.
+ */
+int host_sensor_raw_get_channel(struct host_sensor *hs, unsigned int index,
+				struct vireo_sensor_channel *ch);
+int host_sensor_raw_read(struct host_sensor *hs, unsigned int index, int64_t *value);
+int host_sensor_raw_set_threshold(struct host_sensor *hs, unsigned int index, unsigned int which,
+				  int64_t value);
+
 /* ---- for device models: a channel by device id ---- */
 
 /** A counted reference to one channel of an open (or since closed) instance. */

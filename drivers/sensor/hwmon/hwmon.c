@@ -32,6 +32,7 @@ struct hw_chan {
 	char *input;		/* the value's file */
 	char *limit[HW_NLIM];	/* each limit's file; NULL if absent */
 	bool writable[HW_NLIM]; /* whether that file can be written */
+	bool loaded;		/* flags decided (hw_load_limits) */
 };
 
 struct hw_sensors {
@@ -150,21 +151,33 @@ static void hw_set_label(struct hw_sensors *s, struct vireo_sensor_channel *ch, 
 	}
 }
 
-/* Reads the limits that exist into the description; drops any that break the order. */
+/*
+ * Reads the limits into the description. The first time decides which the channel has
+ * (the files that exist and read, less any that break the order: chips power up with
+ * limits in any order; crit wins, then max); later calls only refresh their values, so
+ * a channel keeps its flags for life, as the core requires.
+ */
 static void hw_load_limits(struct hw_chan *c)
 {
 	struct vireo_sensor_channel *d = &c->desc;
-	int64_t v[HW_NLIM] = { 0 };
+	int64_t v[HW_NLIM] = { d->min, d->max, d->crit };
 	uint32_t have = 0;
 	bool writable = false;
 
 	for (unsigned int i = 0; i < HW_NLIM; i++) {
-		if (c->limit[i] && hw_read_int(c->limit[i], &v[i]) == 0) {
+		if (c->limit[i] && hw_read_int(c->limit[i], &v[i]) == 0)
 			have |= 1u << i;
-			writable |= c->writable[i];
-		}
 	}
-	/* Chips power up with limits in any order; crit wins, then max. */
+	if (c->loaded) {
+		d->min = d->flags & VIREO_SENSOR_CH_MIN ? v[VIREO_SENSOR_MIN] : 0;
+		d->max = d->flags & VIREO_SENSOR_CH_MAX ? v[VIREO_SENSOR_MAX] : 0;
+		d->crit = d->flags & VIREO_SENSOR_CH_CRIT ? v[VIREO_SENSOR_CRIT] : 0;
+		return;
+	}
+	c->loaded = true;
+	d->min = v[VIREO_SENSOR_MIN];
+	d->max = v[VIREO_SENSOR_MAX];
+	d->crit = v[VIREO_SENSOR_CRIT];
 	if ((have & VIREO_SENSOR_CH_MAX) && (have & VIREO_SENSOR_CH_CRIT) &&
 	    v[VIREO_SENSOR_MAX] > v[VIREO_SENSOR_CRIT])
 		have &= ~VIREO_SENSOR_CH_MAX;
@@ -172,10 +185,18 @@ static void hw_load_limits(struct hw_chan *c)
 	    (((have & VIREO_SENSOR_CH_MAX) && v[VIREO_SENSOR_MIN] > v[VIREO_SENSOR_MAX]) ||
 	     ((have & VIREO_SENSOR_CH_CRIT) && v[VIREO_SENSOR_MIN] > v[VIREO_SENSOR_CRIT])))
 		have &= ~VIREO_SENSOR_CH_MIN;
-	d->min = v[VIREO_SENSOR_MIN];
-	d->max = v[VIREO_SENSOR_MAX];
-	d->crit = v[VIREO_SENSOR_CRIT];
-	d->flags = have | (have && writable ? VIREO_SENSOR_CH_WRITABLE : 0);
+	for (unsigned int i = 0; i < HW_NLIM; i++) {
+		if (!(have & (1u << i)))
+			c->writable[i] = false; /* a limit left out is never written */
+		writable |= c->writable[i];
+	}
+	if (!(have & VIREO_SENSOR_CH_MIN))
+		d->min = 0;
+	if (!(have & VIREO_SENSOR_CH_MAX))
+		d->max = 0;
+	if (!(have & VIREO_SENSOR_CH_CRIT))
+		d->crit = 0;
+	d->flags = have | (writable ? VIREO_SENSOR_CH_WRITABLE : 0);
 }
 
 static void hw_free_chan(struct hw_chan *c)

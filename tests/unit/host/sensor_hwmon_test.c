@@ -224,6 +224,11 @@ static void test_thresholds(void **state)
 	/* Read-only files, absent limits, impossible values. */
 	assert_int_equal(host_sensor_set_threshold(hs, 3, VIREO_SENSOR_MAX, 1250), -EOPNOTSUPP);
 	assert_int_equal(host_sensor_set_threshold(hs, 0, VIREO_SENSOR_CRIT, 90000), -EINVAL);
+	/* temp2_max was left out (above crit): the driver never writes it either. */
+	assert_int_equal(host_sensor_raw_set_threshold(hs, 2, VIREO_SENSOR_MAX, 80000),
+			 -EOPNOTSUPP);
+	get(f, "class/hwmon/hwmon1/temp2_max", buf, sizeof(buf));
+	assert_string_equal(buf, "95000");
 	assert_int_equal(host_sensor_set_threshold(hs, 0, VIREO_SENSOR_MAX, 2000001), -ERANGE);
 	assert_int_equal(host_sensor_set_threshold(hs, 6, VIREO_SENSOR_MIN, -1), -ERANGE);
 	get(f, "class/hwmon/hwmon0/temp1_max", buf, sizeof(buf));
