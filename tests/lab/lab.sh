@@ -146,9 +146,11 @@ lab_boot() {
 	local name=$1
 	shift
 	local series=6.1 mem=512 initrd= append= timeout=${LAB_GUEST_TIMEOUT:-900}
-	local boot_timeout=${LAB_BOOT_TIMEOUT:-180} extra=()
+	local boot_timeout=${LAB_BOOT_TIMEOUT:-180} extra=() hostroot=0 iommu=0
 	while (($#)); do
 		case $1 in
+		--hostroot) hostroot=1; shift ;;
+		--iommu) iommu=1; shift ;;
 		--kernel) series=$2; shift 2 ;;
 		--mem) mem=$2; shift 2 ;;
 		--initrd) initrd=$2; shift 2 ;;
@@ -177,10 +179,27 @@ lab_boot() {
 	accel=$(lab_accel)
 	cpu=max
 	[[ $accel == kvm ]] && cpu=host
+	local machine="q35,accel=$accel" iommu_args=() hostroot_args=()
+	# A vIOMMU is what lets the guest's vfio-pci own a device: the Debian kernels have no
+	# VFIO no-IOMMU mode. Interrupt remapping needs the split irqchip.
+	if ((iommu)); then
+		machine+=",kernel-irqchip=split"
+		iommu_args+=(-device intel-iommu,intremap=on,caching-mode=on)
+		append+=" intel_iommu=on"
+	fi
+	# The host's root file system, read-only, for running host-built programs in the
+	# guest (chrooted by the guest's init; lab_host runs them) with the guest kernel's
+	# whole module tree beside it.
+	if ((hostroot)); then
+		hostroot_args+=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
+			-device virtio-9p-pci,fsdev=hostroot,mount_tag=vireo-host)
+		append+=" vireo.hostroot=1 vireo.modroot=$(lab_kernel_dir "$kver")/root"
+	fi
 	start=$SECONDS
 	setsid qemu-system-x86_64 \
 		-name "vireo-lab-$name" \
-		-machine "q35,accel=$accel" -cpu "$cpu" -smp 1 -m "$mem" \
+		-machine "$machine" "${iommu_args[@]}" \
+		-cpu "$cpu" -smp 1 -m "$mem" \
 		-object "memory-backend-memfd,id=mem,size=${mem}M,share=on" \
 		-numa node,memdev=mem \
 		-nodefaults -no-user-config -display none -no-reboot \
@@ -190,6 +209,7 @@ lab_boot() {
 		-chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl \
 		-fsdev "local,id=share,path=$dir/share,security_model=none" \
 		-device virtio-9p-pci,fsdev=share,mount_tag=vireo-lab \
+		"${hostroot_args[@]}" \
 		"${extra[@]}" \
 		</dev/null >"$dir/qemu.log" 2>&1 &
 	local qpid=$!
@@ -258,6 +278,29 @@ lab_run() {
 	[[ -n $out ]] && base64 -d <<<"$out"
 	[[ -n $err ]] && base64 -d <<<"$err" >&2
 	return "$rc"
+}
+
+# lab_host NAME [--timeout S] SCRIPT...: runs SCRIPT with bash in the guest, chrooted
+# into the host's root file system (a guest booted with --hostroot): host-built
+# programs and the host's tools, on the guest's kernel. modprobe there loads from the
+# guest kernel's whole module tree; /tmp and /run are the guest's own, /mnt is the
+# lab share. Output and exit status are SCRIPT's, as with lab_run.
+lab_host() {
+	local name=$1 limit=()
+	shift
+	if [[ ${1:-} == --timeout ]]; then
+		limit=(--timeout "$2")
+		shift 2
+	fi
+	local b64
+	b64=$(printf '%s\n' "$*" | base64 -w0)
+	lab_run "$name" "${limit[@]}" "[ -d /host/proc/1 ] || { echo 'lab: this guest has no host root (boot it with --hostroot)' >&2; exit 125; }
+f=.lab-host-\$\$.sh
+echo $b64 | base64 -d >/host/tmp/\$f || exit 125
+chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp LANG=C.UTF-8 /bin/bash /tmp/\$f
+rc=\$?
+rm -f /host/tmp/\$f
+exit \$rc"
 }
 
 lab_copy_in() {
