@@ -146,6 +146,13 @@ static void print_result(const char *cmd, struct json_object *result)
 {
 	if (strcmp(cmd, "sensor.list") == 0) {
 		print_sensor_list(result);
+	} else if (strcmp(cmd, "sensor.set") == 0) {
+		/* The channel read back; absent limits are JSON nulls. */
+		json_object_object_foreach(result, key, val)
+		{
+			(void)val;
+			printf("%-22s %s\n", key, str_of(result, key));
+		}
 	} else if (strcmp(cmd, "sensor.read") == 0) {
 		print_sensor_read(result);
 	} else if (strcmp(cmd, "driver.list") == 0) {
