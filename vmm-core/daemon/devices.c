@@ -347,6 +347,30 @@ static struct json_object *vd_net_stats_json(struct vd_device *d)
 	return o;
 }
 
+/* A sensor device's counts, summed over its channels (sensor.read has them per channel). */
+static struct json_object *vd_sensor_stats_json(struct vd_device *d)
+{
+	struct json_object *o = json_object_new_object();
+	unsigned int n = host_sensor_num_channels(d->sensor), failing = 0;
+	uint64_t reads = 0, errors = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct host_sensor_reading r;
+
+		host_sensor_get(d->sensor, i, &r);
+		reads += r.reads;
+		errors += r.errors;
+		failing += r.error != 0;
+	}
+	json_object_object_add(o, "id", json_object_new_string(d->spec.id));
+	json_object_object_add(o, "class", json_object_new_string("sensor"));
+	vd_add_u64(o, "channels", n);
+	vd_add_u64(o, "reads", reads);
+	vd_add_u64(o, "read_errors", errors);
+	vd_add_u64(o, "channels_failing", failing);
+	return o;
+}
+
 struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id)
 {
 	struct json_object *o = NULL;
@@ -384,6 +408,8 @@ struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id
 	}
 	if (d && d->net)
 		o = vd_net_stats_json(d);
+	if (d && d->sensor)
+		o = vd_sensor_stats_json(d);
 	pthread_mutex_unlock(&devs->lock);
 	return o;
 }
