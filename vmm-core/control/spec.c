@@ -16,8 +16,12 @@
 #include "lib/internal.h"
 
 static const char *const vd_class_names[VD_CLASS_MAX] = {
-	[VD_CLASS_BLK] = "blk", [VD_CLASS_NET] = "net",	      [VD_CLASS_VSOCK] = "vsock",
-	[VD_CLASS_I2C] = "i2c", [VD_CLASS_SENSOR] = "sensor",
+	[VD_CLASS_BLK] = "blk",
+	[VD_CLASS_NET] = "net",
+	[VD_CLASS_VSOCK] = "vsock",
+	[VD_CLASS_I2C] = "i2c",
+	/* no socket: a sensor device is served on the control socket only */
+	[VD_CLASS_SENSOR] = "sensor",
 };
 
 /* Keys that may appear more than once (each is passed on as its own parameter). */

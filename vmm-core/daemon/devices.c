@@ -27,9 +27,10 @@
 struct vd_device {
 	struct vd_spec spec;
 	struct host_driver *drv;
-	struct virtio_blk *blk;	    /* class blk */
-	struct virtio_net *net;	    /* class net */
-	struct host_sensor *sensor; /* class sensor */
+	struct virtio_blk *blk; /* class blk */
+	struct virtio_net *net; /* class net */
+	/* class sensor */
+	struct host_sensor *sensor;
 	struct vd_device *next;
 };
 
