@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vireo-toolsd: the guest agent. Shared by its parts: the configuration, the
+ * command-handler shape, and the per-area entry points (info, power, freeze, time).
+ * The protocol (JSON lines over AF_VSOCK) is ddk-docs/agent-protocol.md.
+ */
+#ifndef VIREO_TOOLSD_H
+#define VIREO_TOOLSD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_object;
+
+/** The vsock port toolsd listens on unless told otherwise. */
+#define TOOLSD_DEFAULT_PORT 5600
+/** Version of the agent protocol, reported by "version" and heartbeats. */
+#define TOOLSD_PROTOCOL 1
+
+struct toolsd_config {
+	unsigned int port;	   /**< AF_VSOCK port to listen on */
+	unsigned int heartbeat_s;  /**< seconds between heartbeats to subscribers */
+	unsigned int thaw_after_s; /**< default auto-thaw timeout of fsfreeze */
+	unsigned int max_clients;  /**< connections served at once */
+	bool verbose;		   /**< log every request */
+};
+
+/**
+ * A command handler. @args is the request's "args" object (never NULL). On success
+ * it stores a new object in @result (or leaves it NULL for {}) and returns 0; on
+ * failure it writes a message to @err and returns a negative errno.
+ */
+typedef int (*toolsd_cmd_fn)(struct json_object *args, struct json_object **result, char *err,
+			     size_t errlen);
+
+/* info.c */
+int toolsd_cmd_info(struct json_object *args, struct json_object **result, char *err,
+		    size_t errlen);
+
+/* power.c: the reply goes out first; toolsd_power_run() acts after it. */
+int toolsd_cmd_shutdown(struct json_object *args, struct json_object **result, char *err,
+			size_t errlen);
+int toolsd_cmd_reboot(struct json_object *args, struct json_object **result, char *err,
+		      size_t errlen);
+int toolsd_cmd_halt(struct json_object *args, struct json_object **result, char *err,
+		    size_t errlen);
+/** Carries out a power action a command accepted; returns when none is pending. */
+void toolsd_power_run(void);
+
+/* freeze.c */
+int toolsd_freeze_init(unsigned int default_timeout_s);
+/** The auto-thaw timer's fd, for the main loop to watch. */
+int toolsd_freeze_timer_fd(void);
+/** The auto-thaw timer fired: thaw everything still frozen. */
+void toolsd_freeze_timer_expired(void);
+/** Thaw everything (exit path). */
+void toolsd_freeze_thaw_all(void);
+int toolsd_cmd_fsfreeze(struct json_object *args, struct json_object **result, char *err,
+			size_t errlen);
+int toolsd_cmd_thaw(struct json_object *args, struct json_object **result, char *err,
+		    size_t errlen);
+int toolsd_cmd_fsfreeze_status(struct json_object *args, struct json_object **result, char *err,
+			       size_t errlen);
+
+/* time.c */
+int toolsd_cmd_time(struct json_object *args, struct json_object **result, char *err,
+		    size_t errlen);
+int toolsd_cmd_set_time(struct json_object *args, struct json_object **result, char *err,
+			size_t errlen);
+
+/* log.c: one line to stderr (journald adds the rest under systemd). */
+void toolsd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* VIREO_TOOLSD_H */
