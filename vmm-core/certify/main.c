@@ -17,11 +17,13 @@
 
 #include "certify.h"
 #include "lib/internal.h"
+#include "sensor_run.h"
 
 static const char g_usage[] =
 	"usage: vireo-certify [OPTION]... DRIVER.so\n"
 	"Load a Vireo driver through the core's driver host and run its class's checks.\n"
-	"The blk checks overwrite the device's first 32 MiB and its last block.\n"
+	"The blk checks overwrite the device's first 32 MiB and its last block; the sensor\n"
+	"checks move each writable limit one step and put it back.\n"
 	"\n"
 	"  --param KEY=VALUE  a driver parameter for its open op (repeatable)\n"
 	"  --scratch SIZE     create a scratch file of SIZE bytes (64M, 1G) and pass it as\n"
@@ -35,7 +37,7 @@ static const char g_usage[] =
 	"\n"
 	"Exit status: 0 every check passed (some may be skipped); 1 a check failed;\n"
 	"2 bad arguments or the run could not be set up; 77 the driver's class has no\n"
-	"checks yet (net, sensor), which test harnesses count as skipped.\n";
+	"checks yet (net), which test harnesses count as skipped.\n";
 
 enum {
 	OPT_PARAM = 256,
@@ -244,6 +246,8 @@ static int main_run_class(struct host_driver *drv, const struct cert_opts *opts,
 
 	if (cls == VIREO_CLASS_BLK)
 		return cert_blk_run(drv, opts, r) < 0 ? CERT_EXIT_USAGE : CERT_EXIT_PASS;
+	if (cls == VIREO_CLASS_SENSOR)
+		return cert_sensor_run(drv, opts, r) < 0 ? CERT_EXIT_USAGE : CERT_EXIT_PASS;
 	snprintf(name, sizeof(name), "class-%s", host_class_name(cls));
 	cert_report_add(r, name, CERT_SKIP, "class %s: no checks yet", host_class_name(cls));
 	return CERT_EXIT_SKIPPED;
