@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <vireo/driver.h>
 
 #include "control/spec.h"
 #include "host/blkdev.h"
 #include "host/loader.h"
+#include "host/sensordev.h"
 #include "vhost-user/dev.h"
 #include "virtio/blk.h"
 #include "virtio/i2c.h"
@@ -26,9 +28,10 @@
 struct vd_device {
 	struct vd_spec spec;
 	struct host_driver *drv;
-	struct virtio_blk *blk; /* class blk */
-	struct virtio_net *net; /* class net */
-	struct virtio_i2c *i2c; /* class i2c */
+	struct virtio_blk *blk;	    /* class blk */
+	struct virtio_net *net;	    /* class net */
+	struct host_sensor *sensor; /* class sensor */
+	struct virtio_i2c *i2c;	    /* class i2c */
 	struct vd_device *next;
 };
 
@@ -54,6 +57,7 @@ static void vd_device_destroy(struct vd_device *d)
 {
 	virtio_blk_free(d->blk);
 	virtio_net_free(d->net);
+	host_sensor_close(d->sensor);
 	virtio_i2c_free(d->i2c);
 	vd_spec_free(&d->spec);
 	free(d);
@@ -89,7 +93,7 @@ static int vd_check_unique(struct vd_devices *devs, const struct vd_spec *spec, 
 			snprintf(err, errlen, "a device with id '%s' exists", spec->id);
 			return -EEXIST;
 		}
-		if (strcmp(d->spec.socket, spec->socket) == 0) {
+		if (d->spec.socket && spec->socket && strcmp(d->spec.socket, spec->socket) == 0) {
 			snprintf(err, errlen, "%s: socket %s is device '%s''s", spec->id,
 				 spec->socket, d->spec.id);
 			return -EEXIST;
@@ -122,6 +126,37 @@ static int vd_find_driver(struct vd_devices *devs, struct vd_device *d, uint32_t
 static int vd_listen_failed(const struct vd_spec *spec, int rc, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s: cannot listen on %s: %s", spec->id, spec->socket, strerror(-rc));
+	return rc;
+}
+
+/* Opens @d's sensor instance and starts its sensor thread. */
+static int vd_start_sensor(struct vd_device *d, char *err, size_t errlen)
+{
+	const struct vd_spec *spec = &d->spec;
+	const char **keys = calloc(spec->nparams + 1, sizeof(*keys));
+	const char **values = calloc(spec->nparams + 1, sizeof(*values));
+	int rc = -ENOMEM;
+
+	if (!keys || !values)
+		goto out_free;
+	for (size_t i = 0; i < spec->nparams; i++) {
+		keys[i] = spec->params[i].key;
+		values[i] = spec->params[i].value;
+	}
+	rc = host_sensor_open(d->drv, spec->id, keys, values, spec->nparams, &d->sensor, err,
+			      errlen);
+	if (rc < 0)
+		goto out_free;
+	rc = host_sensor_start(d->sensor);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot start the sensor thread: %s", spec->id,
+			 strerror(-rc));
+		host_sensor_close(d->sensor);
+		d->sensor = NULL;
+	}
+out_free:
+	free(keys);
+	free(values);
 	return rc;
 }
 
@@ -158,6 +193,11 @@ static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *er
 			return vd_listen_failed(spec, rc, err, errlen);
 		}
 		return 0;
+	case VD_CLASS_SENSOR:
+		rc = vd_find_driver(devs, d, VIREO_CLASS_SENSOR, err, errlen);
+		if (rc == 0)
+			rc = vd_start_sensor(d, err, errlen);
+		return rc;
 	case VD_CLASS_I2C:
 		rc = virtio_i2c_new(spec, &d->i2c, err, errlen);
 		if (rc < 0)
@@ -255,7 +295,8 @@ struct json_object *vd_devices_json(struct vd_devices *devs)
 				       json_object_new_string(vd_class_name(d->spec.cls)));
 		json_object_object_add(
 			o, "driver", json_object_new_string(d->spec.driver ? d->spec.driver : ""));
-		json_object_object_add(o, "socket", json_object_new_string(d->spec.socket));
+		json_object_object_add(
+			o, "socket", json_object_new_string(d->spec.socket ? d->spec.socket : ""));
 		json_object_object_add(o, "num_queues", json_object_new_int(d->spec.num_queues));
 		json_object_object_add(o, "readonly", json_object_new_boolean(d->spec.readonly));
 		if (d->blk) {
@@ -431,6 +472,179 @@ struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id
 		o = vd_net_stats_json(d);
 	if (d && d->i2c)
 		o = vd_i2c_stats_json(d);
+	pthread_mutex_unlock(&devs->lock);
+	return o;
+}
+
+/* ---- sensors ---- */
+
+static struct json_object *vd_channel_json(struct host_sensor *hs, unsigned int i)
+{
+	struct json_object *o = json_object_new_object();
+	struct vireo_sensor_channel ch;
+
+	host_sensor_channel(hs, i, &ch);
+	json_object_object_add(o, "index", json_object_new_int((int)i));
+	json_object_object_add(o, "label", json_object_new_string(ch.label));
+	json_object_object_add(o, "type", json_object_new_string(host_sensor_type_name(ch.type)));
+	json_object_object_add(o, "unit", json_object_new_string(host_sensor_unit(ch.type)));
+	json_object_object_add(
+		o, "min", ch.flags & VIREO_SENSOR_CH_MIN ? json_object_new_int64(ch.min) : NULL);
+	json_object_object_add(
+		o, "max", ch.flags & VIREO_SENSOR_CH_MAX ? json_object_new_int64(ch.max) : NULL);
+	json_object_object_add(
+		o, "crit", ch.flags & VIREO_SENSOR_CH_CRIT ? json_object_new_int64(ch.crit) : NULL);
+	json_object_object_add(o, "writable",
+			       json_object_new_boolean(!!(ch.flags & VIREO_SENSOR_CH_WRITABLE)));
+	json_object_object_add(o, "update_interval_ms",
+			       json_object_new_int64(ch.update_interval_ms));
+	return o;
+}
+
+static struct json_object *vd_reading_json(struct host_sensor *hs, unsigned int i, uint64_t now)
+{
+	struct json_object *o = json_object_new_object();
+	struct vireo_sensor_channel ch;
+	struct host_sensor_reading r;
+
+	host_sensor_channel(hs, i, &ch);
+	host_sensor_get(hs, i, &r);
+	json_object_object_add(o, "index", json_object_new_int((int)i));
+	json_object_object_add(o, "label", json_object_new_string(ch.label));
+	json_object_object_add(o, "type", json_object_new_string(host_sensor_type_name(ch.type)));
+	json_object_object_add(o, "unit", json_object_new_string(host_sensor_unit(ch.type)));
+	json_object_object_add(o, "value", r.valid ? json_object_new_int64(r.value) : NULL);
+	json_object_object_add(o, "error",
+			       r.error ? json_object_new_string(strerror(-r.error)) : NULL);
+	json_object_object_add(
+		o, "age_ms",
+		r.valid ? json_object_new_int64((int64_t)((now - r.timestamp_ns) / 1000000))
+			: NULL);
+	vd_add_u64(o, "reads", r.reads);
+	vd_add_u64(o, "errors", r.errors);
+	return o;
+}
+
+/* The sensor device @id, or NULL with @err set. Caller holds the list's lock. */
+static struct host_sensor *vd_find_sensor(struct vd_devices *devs, const char *id, char *err,
+					  size_t errlen)
+{
+	struct vd_device *d = vd_find(devs, id);
+
+	if (!d || !d->sensor) {
+		snprintf(err, errlen, "no sensor device '%s'", id);
+		return NULL;
+	}
+	return d->sensor;
+}
+
+static int vd_find_channel(struct host_sensor *hs, const char *channel, char *err, size_t errlen)
+{
+	int i = host_sensor_find(hs, channel);
+
+	if (i < 0)
+		snprintf(err, errlen, "sensor device '%s' has no channel '%s'", host_sensor_id(hs),
+			 channel);
+	return i;
+}
+
+struct json_object *vd_sensors_json(struct vd_devices *devs, const char *id, char *err,
+				    size_t errlen)
+{
+	struct json_object *arr = json_object_new_array();
+
+	pthread_mutex_lock(&devs->lock);
+	if (id && !vd_find_sensor(devs, id, err, errlen)) {
+		json_object_put(arr);
+		arr = NULL;
+		goto out_unlock;
+	}
+	for (struct vd_device *d = devs->head; d; d = d->next) {
+		struct json_object *o, *chans;
+
+		if (!d->sensor || (id && strcmp(d->spec.id, id) != 0))
+			continue;
+		o = json_object_new_object();
+		chans = json_object_new_array();
+		json_object_object_add(o, "id", json_object_new_string(d->spec.id));
+		json_object_object_add(o, "driver",
+				       json_object_new_string(host_sensor_driver(d->sensor)));
+		for (unsigned int i = 0; i < host_sensor_num_channels(d->sensor); i++)
+			json_object_array_add(chans, vd_channel_json(d->sensor, i));
+		json_object_object_add(o, "channels", chans);
+		json_object_array_add(arr, o);
+	}
+out_unlock:
+	pthread_mutex_unlock(&devs->lock);
+	return arr;
+}
+
+struct json_object *vd_sensor_read_json(struct vd_devices *devs, const char *id,
+					const char *channel, char *err, size_t errlen)
+{
+	struct json_object *o = NULL, *chans;
+	struct host_sensor *hs;
+	struct timespec ts;
+	uint64_t now;
+	int first = 0, last;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	pthread_mutex_lock(&devs->lock);
+	hs = vd_find_sensor(devs, id, err, errlen);
+	if (!hs)
+		goto out_unlock;
+	last = (int)host_sensor_num_channels(hs) - 1;
+	if (channel) {
+		first = last = vd_find_channel(hs, channel, err, errlen);
+		if (first < 0)
+			goto out_unlock;
+	}
+	o = json_object_new_object();
+	chans = json_object_new_array();
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "driver", json_object_new_string(host_sensor_driver(hs)));
+	for (int i = first; i <= last; i++)
+		json_object_array_add(chans, vd_reading_json(hs, (unsigned int)i, now));
+	json_object_object_add(o, "channels", chans);
+out_unlock:
+	pthread_mutex_unlock(&devs->lock);
+	return o;
+}
+
+struct json_object *vd_sensor_set(struct vd_devices *devs, const char *id, const char *channel,
+				  const char *limit, int64_t value, char *err, size_t errlen)
+{
+	struct json_object *o = NULL;
+	struct host_sensor *hs;
+	unsigned int which;
+	int i, rc;
+
+	for (which = 0; which <= VIREO_SENSOR_CRIT; which++)
+		if (strcmp(limit, host_sensor_threshold_name(which)) == 0)
+			break;
+	if (which > VIREO_SENSOR_CRIT) {
+		snprintf(err, errlen, "limit '%s': min, max or crit", limit);
+		return NULL;
+	}
+	pthread_mutex_lock(&devs->lock);
+	hs = vd_find_sensor(devs, id, err, errlen);
+	if (!hs)
+		goto out_unlock;
+	i = vd_find_channel(hs, channel, err, errlen);
+	if (i < 0)
+		goto out_unlock;
+	rc = host_sensor_set_threshold(hs, (unsigned int)i, which, value);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s channel '%s' %s: %s", id, channel, limit,
+			 rc == -EINVAL	     ? "refused (no such limit, or out of order)"
+			 : rc == -EOPNOTSUPP ? "the channel's limits are read-only"
+			 : rc == -ERANGE     ? "the hardware cannot hold that value"
+					     : strerror(-rc));
+		goto out_unlock;
+	}
+	o = vd_channel_json(hs, (unsigned int)i);
+out_unlock:
 	pthread_mutex_unlock(&devs->lock);
 	return o;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Temperature sources of the emulated I2C sensors (see i2c_source.h). The sensor
- * service is reached only through i2c_source_open_sensor() and the SENSOR case of
- * i2c_source_read(): the LM75 model never knows which source feeds it.
+ * service is reached only through i2c_source_open_sensor(), the SENSOR case of
+ * i2c_source_read() and i2c_source_close(): the LM75 model never knows which source
+ * feeds it.
  */
 #include "virtio/i2c_source.h"
 
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "host/sensordev.h"
 
 static int i2c_parse_i64(const char *s, int64_t *out)
 {
@@ -28,19 +31,44 @@ static int i2c_parse_i64(const char *s, int64_t *out)
 }
 
 /*
- * DEV:CHANNEL: a channel of vireod's sensor service. The one place that will call
- * the service (host/sensordev.h) once it is part of this tree; until then such a
- * source is refused with a clear message.
+ * DEV:CHANNEL: a temperature channel of one of vireod's sensor devices (host/
+ * sensordev.h), found by device id and channel label or index. The one place that
+ * binds a sensor to the service; reads then take the service's cached value.
  */
 static int i2c_source_open_sensor(struct i2c_source *src, const char *dev, const char *channel,
 				  char *err, size_t errlen)
 {
-	(void)src;
-	snprintf(err, errlen,
-		 "sensor source '%s:%s': this vireod has no sensor service yet (use const:MC "
-		 "or file:PATH)",
-		 dev, channel);
-	return -ENOTSUP;
+	struct host_sensor_ref *ref = calloc(1, sizeof(*ref));
+	struct vireo_sensor_channel ch = { .struct_size = sizeof(ch) };
+	int rc;
+
+	if (!ref)
+		return -ENOMEM;
+	rc = host_sensor_ref_get(dev, channel, ref);
+	if (rc < 0) {
+		snprintf(err, errlen, "source '%s:%s': %s", dev, channel,
+			 rc == -ENODEV ? "no sensor device of that id (give it before the i2c "
+					 "device)"
+				       : "the sensor device has no such channel");
+		free(ref);
+		return rc == -ENODEV ? -ENOENT : rc;
+	}
+	rc = host_sensor_channel(ref->hs, ref->index, &ch);
+	if (rc < 0)
+		snprintf(err, errlen, "source '%s:%s': %s", dev, channel, strerror(-rc));
+	else if (ch.type != VIREO_SENSOR_TEMPERATURE) {
+		snprintf(err, errlen, "source '%s:%s': a %s channel, not a temperature", dev,
+			 channel, host_sensor_type_name(ch.type));
+		rc = -EINVAL;
+	}
+	if (rc < 0) {
+		host_sensor_ref_put(ref);
+		free(ref);
+		return rc;
+	}
+	src->sensor = ref;
+	src->channel = ref->index;
+	return 0;
 }
 
 int i2c_source_open(struct i2c_source *src, const char *text, char *err, size_t errlen)
@@ -110,6 +138,7 @@ int i2c_source_read(void *ctx, int64_t *mc)
 	case I2C_SOURCE_FILE:
 		return i2c_read_file(src->path, mc);
 	case I2C_SOURCE_SENSOR:
+		return host_sensor_ref_read(src->sensor, mc, NULL);
 	default:
 		return -ENODEV;
 	}
@@ -118,5 +147,9 @@ int i2c_source_read(void *ctx, int64_t *mc)
 void i2c_source_close(struct i2c_source *src)
 {
 	free(src->path);
+	if (src->sensor) {
+		host_sensor_ref_put(src->sensor);
+		free(src->sensor);
+	}
 	memset(src, 0, sizeof(*src));
 }

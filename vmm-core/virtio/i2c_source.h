@@ -28,7 +28,7 @@ struct i2c_source {
 	enum i2c_source_kind kind;
 	int64_t value; /* CONST */
 	char *path;    /* FILE */
-	void *sensor;  /* SENSOR: the sensor service's handle */
+	void *sensor;  /* SENSOR: a struct host_sensor_ref */
 	unsigned int channel;
 	char desc[128]; /* how the source was written, for logs and stats */
 };
