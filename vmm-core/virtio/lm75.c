@@ -99,6 +99,7 @@ static void lm75_convert(struct lm75 *s, unsigned int n)
 		s->src_errs++;
 		s->last_src_err = rc;
 	} else {
+		s->last_src_err = 0;
 		s->temp = lm75_mc_to_reg(mc);
 	}
 	/* Every conversion of the catch-up saw the same (latest) host value. */

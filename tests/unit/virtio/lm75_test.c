@@ -201,6 +201,10 @@ static void test_conversions_and_shutdown(void **state)
 	lm75_get_state(&lm, &st);
 	assert_int_equal(st.source_errors, 1);
 	assert_int_equal(lm.last_src_err, -EAGAIN);
+	/* It recovers at the next good reading. */
+	s.rc = 0;
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 20100), 0x3200);
+	assert_int_equal(lm.last_src_err, 0);
 }
 
 static void test_os_comparator(void **state)
