@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# A guest's vireo_i2c drives vireod's virtio-i2c bus (QEMU's vhost-user-i2c-pci, a
-# 4-entry ring): guest-tools/i2c-sensors finds the two LM75s with zero-length probes
-# and the kernel's lm75 driver shows them in hwmon. Sensor 0x48 is fed by the
-# sensor-hwmon driver from a sysfs-like tree this test writes, 0x4b by a constant.
-# Checked: hwmon equals the host values to the LM75's 0.5 °C; a host change reaches
-# the guest (the latency is printed, not judged); limits written in the guest read
-# back in the guest and in vireoctl, where the O.S. alert shows; an absent address
-# fails cleanly; rmmod/modprobe vireo_i2c brings the sensors back; no oops.
+# A guest's vireo_i2c drives two of vireod's virtio-i2c buses (QEMU's
+# vhost-user-i2c-pci, a 4-entry ring; the second without indirect descriptors, so one
+# request fits at a time): guest-tools/i2c-sensors finds the LM75s with zero-length
+# probes and the kernel's lm75 driver shows them in hwmon. Sensor 0x48 is fed by the
+# sensor-hwmon driver from a sysfs-like tree this test writes, 0x4b by a constant,
+# 0x4d (second bus) by a file. Checked: hwmon equals the host values to the LM75's
+# 0.5 °C; a host change reaches the guest (the latency is printed, not judged);
+# limits written in the guest read back in the guest and in vireoctl, where the O.S.
+# alert shows; transfers longer than the ring, and a failing one that does not
+# poison the next; an absent address fails cleanly; rmmod/modprobe vireo_i2c brings
+# the sensors back; no oops.
 source "$(dirname "$0")/../lib.sh"
 series=${1:?series}
 it_begin "i2c/lm75-hwmon-$series"
@@ -19,23 +22,38 @@ mkdir -p "$hw"
 echo board >"$hw/name"
 echo inlet >"$hw/temp1_label"
 echo 41300 >"$hw/temp1_input"
+echo 30000 >"$IT_TMP/t4d"
 it_vireod "$IT_TMP" \
 	--device "sensor,id=host0,driver=sensor-hwmon,root=$tree,interval-ms=100" \
-	--device "i2c,id=i2c0,socket=$IT_TMP/i2c0.sock,sensor=0x48:host0:inlet,sensor=0x4b:const:-12500"
+	--device "i2c,id=i2c0,socket=$IT_TMP/i2c0.sock,sensor=0x48:host0:inlet,sensor=0x4b:const:-12500" \
+	--device "i2c,id=i2c1,socket=$IT_TMP/i2c1.sock,sensor=0x4d:file:$IT_TMP/t4d"
 
 g=i2c-lm75-$series
 it_boot "$g" --kernel "$series" -- \
-	-chardev "socket,id=i2c0,path=$IT_TMP/i2c0.sock" -device vhost-user-i2c-pci,chardev=i2c0
+	-chardev "socket,id=i2c0,path=$IT_TMP/i2c0.sock" -device vhost-user-i2c-pci,chardev=i2c0 \
+	-chardev "socket,id=i2c1,path=$IT_TMP/i2c1.sock" \
+	-device vhost-user-i2c-pci,chardev=i2c1,indirect_desc=off,event_idx=off
 lab_copy_in "$g" "$IT_ROOT/guest-tools/i2c-sensors" /sbin/i2c-sensors || it_fail "copy-in failed"
 lab_run "$g" 'chmod +x /sbin/i2c-sensors && modprobe vireo_i2c' || it_fail "modprobe vireo_i2c failed"
-bus=$(lab_run "$g" 'for a in /sys/bus/i2c/devices/i2c-*; do
-	case $(cat $a/name) in "Vireo virtio-i2c"*) echo ${a##*/i2c-};; esac; done')
-[[ $bus =~ ^[0-9]+$ ]] || it_fail "no Vireo virtio-i2c adapter (got '$bus'): $(lab_run "$g" 'dmesg | tail -n 5')"
-echo "ok: adapter i2c-$bus"
-it_expect_match "probe message" 'zero-length requests' "$(lab_run "$g" 'dmesg | grep "Vireo virtio-i2c"')"
+# Sets bus (the adapter with 0x48) and bus2 (the other Vireo adapter), after a scan.
+find_buses() {
+	local b
+	bus= bus2=
+	for b in $(lab_run "$g" 'for a in /sys/bus/i2c/devices/i2c-*; do
+		case $(cat $a/name) in "Vireo virtio-i2c"*) echo ${a##*/i2c-};; esac; done'); do
+		if lab_run "$g" "test -e /sys/bus/i2c/devices/$b-0048"; then bus=$b; else bus2=$b; fi
+	done
+	[[ -n $bus && -n $bus2 ]] || it_fail "expected two Vireo adapters, one with 0x48: $(lab_run "$g" 'dmesg | tail -n 5')"
+}
+probe=$(lab_run "$g" 'dmesg | grep "Vireo virtio-i2c"')
+it_expect_match "probe message, indirect ring" '4-entry queue, indirect, zero-length requests' "$probe"
+it_expect_match "probe message, direct ring" '4-entry queue, zero-length requests' "$probe"
 
-it_expect_eq "sensors found" $'i2c-'"$bus"$' 0x48: lm75\ni2c-'"$bus"' 0x4b: lm75' \
-	"$(lab_run "$g" i2c-sensors)"
+found=$(lab_run "$g" i2c-sensors | sort)
+find_buses
+echo "ok: adapters i2c-$bus and i2c-$bus2"
+it_expect_eq "sensors found" "$(printf 'i2c-%s 0x48: lm75\ni2c-%s 0x4b: lm75\ni2c-%s 0x4d: lm75' \
+	"$bus" "$bus" "$bus2" | sort)" "$found"
 # temp1_input of the lm75 at ADDR on our bus.
 hwmon_of() {
 	printf '/sys/bus/i2c/devices/%s-00%s/hwmon/hwmon*' "$bus" "$1"
@@ -43,8 +61,12 @@ hwmon_of() {
 temp() {
 	lab_run "$g" "cat $(hwmon_of "$1")/$2"
 }
+temp2() {
+	lab_run "$g" "cat /sys/bus/i2c/devices/$bus2-00$1/hwmon/hwmon*/$2"
+}
 it_expect_eq "0x48 temp1_input (host 41.3 C)" 41500 "$(temp 48 temp1_input)"
 it_expect_eq "0x4b temp1_input (host -12.5 C)" -12500 "$(temp 4b temp1_input)"
+it_expect_eq "0x4d temp1_input (file, 30 C)" 30000 "$(temp2 4d temp1_input)"
 it_expect_eq "hwmon name" lm75 "$(lab_run "$g" "cat $(hwmon_of 48)/name")"
 
 # A host change reaches the guest's hwmon: poll, and report how long it took.
@@ -75,6 +97,23 @@ echo "ok: no request refused"
 grep -q 'sensor 0x48 O.S. active' "$IT_VIREOD_LOG" || it_fail "no O.S. line in vireod's log"
 echo "ok: O.S. change logged"
 
+# Six messages in one transfer: more than the ring holds, in batches (TOS, THYST,
+# temperature); on the direct ring one request at a time.
+xfer="w1@0x48 0x03 r2 w1 0x02 r2 w1 0x00 r2"
+echo 31000 >"$IT_TMP/t4d" # converted at 0x4d's next access, seconds after the last
+it_expect_eq "6-message transfer" "0x2d 0x00 0x28 0x00 0x2f 0x80" \
+	"$(lab_run "$g" "i2ctransfer -f -y $bus $xfer" | tr -s ' \n' '  ' | sed 's/ $//')"
+it_expect_eq "6-message transfer, direct ring" "0x50 0x00 0x4b 0x00 0x1f 0x00" \
+	"$(lab_run "$g" "i2ctransfer -f -y $bus2 ${xfer//0x48/0x4d}" | tr -s ' \n' '  ' | sed 's/ $//')"
+# A transfer whose second message goes nowhere: the rest of it fails on the device
+# (FAIL_NEXT, across batches on the direct ring), and the next transfer is whole.
+before=$(it_vireoctl --json device stats i2c1 | tr -d ' \n' | grep -o '"group_failed":[0-9]*')
+lab_run "$g" "i2ctransfer -f -y $bus2 w1@0x4d 0x00 r2@0x4c w1@0x4d 0x00 r2" >/dev/null 2>&1
+after=$(it_vireoctl --json device stats i2c1 | tr -d ' \n' | grep -o '"group_failed":[0-9]*')
+it_expect_eq "messages failed by their group" "$((${before#*:} + 2))" "${after#*:}"
+it_expect_eq "next transfer after a failed one" "0x1f 0x00" \
+	"$(lab_run "$g" "i2ctransfer -f -y $bus2 w1@0x4d 0x00 r2" | tr -s ' \n' '  ' | sed 's/ $//')"
+
 # An absent address fails cleanly.
 lab_run "$g" "i2cget -y $bus 0x4c 0x00 b" >/dev/null 2>&1 && it_fail "i2cget of absent 0x4c succeeded"
 echo "ok: absent 0x4c refused"
@@ -86,10 +125,10 @@ it_expect_eq "0x4b temperature register (-12.5 C) after the absent one" 0x80f3 "
 lab_run "$g" 'rmmod vireo_i2c' || it_fail "rmmod vireo_i2c failed"
 lab_run "$g" "test ! -e /sys/bus/i2c/devices/$bus-0048" || it_fail "client 0x48 outlived its adapter"
 lab_run "$g" 'modprobe vireo_i2c && i2c-sensors >/dev/null' || it_fail "reload failed"
-bus=$(lab_run "$g" 'for a in /sys/bus/i2c/devices/i2c-*; do
-	case $(cat $a/name) in "Vireo virtio-i2c"*) echo ${a##*/i2c-};; esac; done')
+find_buses
 it_expect_eq "0x48 after reload" 47500 "$(temp 48 temp1_input)"
 it_expect_eq "0x48 limit kept by the device" 45000 "$(temp 48 temp1_max)"
+it_expect_eq "0x4d after reload" 31000 "$(temp2 4d temp1_input)"
 
 oops=$(lab_run "$g" 'dmesg | grep -E "Oops|BUG:|WARNING:|Call Trace" | head -n 3')
 [[ -z $oops ]] || it_fail "kernel complained: $oops"
