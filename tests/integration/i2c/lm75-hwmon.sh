@@ -8,9 +8,9 @@
 # 0x4d (second bus) by a file. Checked: hwmon equals the host values to the LM75's
 # 0.5 °C; a host change reaches the guest (the latency is printed, not judged);
 # limits written in the guest read back in the guest and in vireoctl, where the O.S.
-# alert shows; transfers longer than the ring, and a failing one that does not
-# poison the next; an absent address fails cleanly; rmmod/modprobe vireo_i2c brings
-# the sensors back; no oops.
+# alert shows; lm-sensors lists the chips; transfers longer than the ring, and a
+# failing one that does not poison the next; an absent address fails cleanly;
+# rmmod/modprobe vireo_i2c brings the sensors back; no oops.
 source "$(dirname "$0")/../lib.sh"
 series=${1:?series}
 it_begin "i2c/lm75-hwmon-$series"
@@ -29,7 +29,7 @@ it_vireod "$IT_TMP" \
 	--device "i2c,id=i2c1,socket=$IT_TMP/i2c1.sock,sensor=0x4d:file:$IT_TMP/t4d"
 
 g=i2c-lm75-$series
-it_boot "$g" --kernel "$series" -- \
+it_boot "$g" --kernel "$series" --hostroot -- \
 	-chardev "socket,id=i2c0,path=$IT_TMP/i2c0.sock" -device vhost-user-i2c-pci,chardev=i2c0 \
 	-chardev "socket,id=i2c1,path=$IT_TMP/i2c1.sock" \
 	-device vhost-user-i2c-pci,chardev=i2c1,indirect_desc=off,event_idx=off
@@ -96,6 +96,11 @@ it_expect_match "O.S. alert active" '"os_active": ?true,[[:space:]]*"os_pin": ?"
 echo "ok: no request refused"
 grep -q 'sensor 0x48 O.S. active' "$IT_VIREOD_LOG" || it_fail "no O.S. line in vireod's log"
 echo "ok: O.S. change logged"
+
+# lm-sensors (the host's `sensors`, run on the guest's sysfs through its host root).
+out=$(lab_host "$g" 'sensors')
+it_expect_match "sensors shows 0x48" "lm75-i2c-$bus-48"$'\n'"Adapter: Vireo virtio-i2c at virtio[0-9]+"$'\n'"temp1: +\+47\.5.C +\(high = \+45\.0.C, hyst = \+40\.0.C\)" "$out"
+it_expect_match "sensors shows 0x4d" "lm75-i2c-$bus2-4d"$'\n'"Adapter: Vireo virtio-i2c" "$out"
 
 # Six messages in one transfer: more than the ring holds, in batches (TOS, THYST,
 # temperature); on the direct ring one request at a time.
