@@ -9,7 +9,8 @@
 # 0.5 °C; a host change reaches the guest (the latency is printed, not judged);
 # limits written in the guest read back in the guest and in vireoctl, where the O.S.
 # alert shows; lm-sensors lists the chips; transfers longer than the ring, and a
-# failing one that does not poison the next; an absent address fails cleanly;
+# failing one that does not poison the next; an absent address fails cleanly; a
+# device that stops answering times out and recovers;
 # rmmod/modprobe vireo_i2c brings the sensors back; no oops.
 source "$(dirname "$0")/../lib.sh"
 series=${1:?series}
@@ -125,6 +126,16 @@ echo "ok: absent 0x4c refused"
 # lm75 owns 0x4b: -f. Register 0xf380 (-12.5 C) as an SMBus word, LSB first.
 out=$(lab_run "$g" "i2cget -f -y $bus 0x4b 0x00 w 2>&1") || it_fail "i2cget of 0x4b failed after the absent one: $out"
 it_expect_eq "0x4b temperature register (-12.5 C) after the absent one" 0x80f3 "$out"
+
+# A device that stops answering: the transfer times out (1 s), later ones fail at once
+# while the device holds the first; once it answers again, transfers work.
+kill -STOP "$IT_VIREOD_PID"
+out=$(lab_run "$g" "i2cget -f -y $bus 0x4b 0x00 w 2>&1; echo rc=\$?; i2cget -f -y $bus 0x4b 0x00 w 2>&1; echo rc=\$?")
+kill -CONT "$IT_VIREOD_PID"
+printf '  guest: %s\n' "$out"
+it_expect_match "transfers while the device is stopped" 'timed out.*rc=1.*timed out.*rc=1' "$out"
+it_expect_match "timeout logged" 'device did not answer in 1000 ms' "$(lab_run "$g" 'dmesg | tail -n 20')"
+it_expect_eq "0x4b after the device answered again" 0x80f3 "$(lab_run "$g" "i2cget -f -y $bus 0x4b 0x00 w 2>&1")"
 
 # Unload and reload: the clients go with the adapter, then come back.
 lab_run "$g" 'rmmod vireo_i2c' || it_fail "rmmod vireo_i2c failed"

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "mock_guest.h"
 #include "vhost-user/dev.h"
 #include "virtio/i2c.h"
+#include "virtio/i2c_source.h"
 #include "virtio/i2c_wire.h"
 #include "virtio/virtio_wire.h"
 #include "vu_frontend.h"
@@ -317,6 +319,46 @@ static void test_spec(void **state)
 	virtio_i2c_free(i2c);
 }
 
+static void test_sources(void **state)
+{
+	char dir[] = "/tmp/vireo-i2c-src-XXXXXX", path[64], text[80], err[256];
+	struct i2c_source src;
+	int64_t mc = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/temp1_input", dir);
+	snprintf(text, sizeof(text), "file:%s", path);
+	/* A file source: read at each call; missing and garbage files are errors. */
+	assert_int_equal(i2c_source_open(&src, text, err, sizeof(err)), 0);
+	assert_int_equal(i2c_source_read(&src, &mc), -ENOENT);
+	fp = fopen(path, "w");
+	fputs("-4250\n", fp);
+	fclose(fp);
+	assert_int_equal(i2c_source_read(&src, &mc), 0);
+	assert_int_equal(mc, -4250);
+	fp = fopen(path, "w");
+	fputs("hot\n", fp);
+	fclose(fp);
+	assert_int_equal(i2c_source_read(&src, &mc), -EINVAL);
+	fp = fopen(path, "w");
+	fclose(fp);
+	assert_int_equal(i2c_source_read(&src, &mc), -EIO);
+	i2c_source_close(&src);
+	unlink(path);
+	rmdir(dir);
+	/* A constant, and what is not a source. */
+	assert_int_equal(i2c_source_open(&src, "const:85000", err, sizeof(err)), 0);
+	assert_int_equal(i2c_source_read(&src, &mc), 0);
+	assert_int_equal(mc, 85000);
+	i2c_source_close(&src);
+	assert_int_equal(i2c_source_open(&src, "const:1e3", err, sizeof(err)), -EINVAL);
+	assert_int_equal(i2c_source_open(&src, "nocolon", err, sizeof(err)), -EINVAL);
+	assert_int_equal(i2c_source_open(&src, ":x", err, sizeof(err)), -EINVAL);
+	assert_int_equal(i2c_source_open(&src, "file:", err, sizeof(err)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_chains),
 		cmocka_unit_test(test_without_zero_length),
 		cmocka_unit_test(test_spec),
+		cmocka_unit_test(test_sources),
 	};
 
 	mock_log_install();
