@@ -33,6 +33,7 @@ VIREO_PACKAGES=(
 	libssl3         # runtime of the kernel's kbuild tools (sign-file)
 	zlib1g          # runtime of the 6.12 kbuild tools
 	dwarves         # pahole: BTF for modules built against 6.12
+	lm-sensors      # `sensors`, run in a lab guest through its host root, lists vireod's LM75s
 )
 
 # Prints the packages of VIREO_PACKAGES that are not installed.

@@ -22,18 +22,18 @@
 #include "host/sensordev.h"
 #include "vhost-user/dev.h"
 #include "virtio/blk.h"
+#include "virtio/i2c.h"
 #include "virtio/net.h"
 #include "virtio/vsock.h"
 
 struct vd_device {
 	struct vd_spec spec;
 	struct host_driver *drv;
-	struct virtio_blk *blk; /* class blk */
-	struct virtio_net *net; /* class net */
-	/* class vsock */
-	struct virtio_vsock *vsock;
-	/* class sensor */
-	struct host_sensor *sensor;
+	struct virtio_blk *blk;	    /* class blk */
+	struct virtio_net *net;	    /* class net */
+	struct virtio_vsock *vsock; /* class vsock */
+	struct host_sensor *sensor; /* class sensor */
+	struct virtio_i2c *i2c;	    /* class i2c */
 	struct vd_device *next;
 };
 
@@ -61,6 +61,7 @@ static void vd_device_destroy(struct vd_device *d)
 	virtio_net_free(d->net);
 	virtio_vsock_free(d->vsock);
 	host_sensor_close(d->sensor);
+	virtio_i2c_free(d->i2c);
 	vd_spec_free(&d->spec);
 	free(d);
 }
@@ -211,6 +212,17 @@ static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *er
 		if (rc == 0)
 			rc = vd_start_sensor(d, err, errlen);
 		return rc;
+	case VD_CLASS_I2C:
+		rc = virtio_i2c_new(spec, &d->i2c, err, errlen);
+		if (rc < 0)
+			return rc;
+		rc = virtio_i2c_start(d->i2c);
+		if (rc < 0) {
+			virtio_i2c_free(d->i2c);
+			d->i2c = NULL;
+			return vd_listen_failed(spec, rc, err, errlen);
+		}
+		return 0;
 	default:
 		snprintf(err, errlen, "%s: class %s is not served by this vireod yet", spec->id,
 			 vd_class_name(spec->cls));
@@ -311,6 +323,10 @@ struct json_object *vd_devices_json(struct vd_devices *devs)
 		}
 		if (d->vsock) {
 			virtio_vsock_vu_stats(d->vsock, &vs);
+			vd_add_vu_state(o, &vs);
+		}
+		if (d->i2c) {
+			virtio_i2c_vu_stats(d->i2c, &vs);
 			vd_add_vu_state(o, &vs);
 		}
 		json_object_array_add(arr, o);
@@ -439,6 +455,74 @@ static struct json_object *vd_sensor_stats_json(struct vd_device *d)
 	return o;
 }
 
+static struct json_object *vd_i2c_sensor_json(const struct virtio_i2c_sensor_stats *ss)
+{
+	struct json_object *o = json_object_new_object();
+	const struct lm75_state *st = &ss->lm75;
+	char addr[8];
+
+	snprintf(addr, sizeof(addr), "0x%02x", ss->addr);
+	json_object_object_add(o, "address", json_object_new_string(addr));
+	json_object_object_add(o, "model", json_object_new_string("lm75"));
+	json_object_object_add(o, "source", json_object_new_string(ss->source));
+	json_object_object_add(o, "temp_mc", json_object_new_int(st->temp_mc));
+	json_object_object_add(o, "tos_mc", json_object_new_int(st->tos_mc));
+	json_object_object_add(o, "thyst_mc", json_object_new_int(st->thyst_mc));
+	json_object_object_add(o, "config", json_object_new_int(st->config));
+	json_object_object_add(o, "shutdown", json_object_new_boolean(st->shutdown));
+	json_object_object_add(
+		o, "os_mode",
+		json_object_new_string(st->interrupt_mode ? "interrupt" : "comparator"));
+	json_object_object_add(o, "os_active", json_object_new_boolean(st->os_active));
+	json_object_object_add(o, "os_pin",
+			       json_object_new_string(st->os_pin_high ? "high" : "low"));
+	vd_add_u64(o, "os_changes", st->os_changes);
+	vd_add_u64(o, "conversions", st->conversions);
+	vd_add_u64(o, "source_errors", st->source_errors);
+	return o;
+}
+
+static struct json_object *vd_i2c_stats_json(struct vd_device *d)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	struct virtio_i2c_stats *is = malloc(sizeof(*is));
+	struct vu_dev_stats vs;
+
+	if (!is)
+		return o;
+	virtio_i2c_get_stats(d->i2c, is);
+	virtio_i2c_vu_stats(d->i2c, &vs);
+	json_object_object_add(o, "id", json_object_new_string(d->spec.id));
+	json_object_object_add(o, "class", json_object_new_string("i2c"));
+	vd_add_vu_state(o, &vs);
+	json_object_object_add(o, "zero_length_requests", json_object_new_boolean(is->zero_length));
+	vd_add_u64(o, "requests", is->bus.requests);
+	vd_add_u64(o, "ok", is->bus.ok);
+	vd_add_u64(o, "nak", is->bus.nak);
+	vd_add_u64(o, "group_failed", is->bus.group_failed);
+	vd_add_u64(o, "reads", is->bus.reads);
+	vd_add_u64(o, "writes", is->bus.writes);
+	vd_add_u64(o, "zero_length", is->bus.zero_length);
+	vd_add_u64(o, "bytes_read", is->bus.bytes_read);
+	vd_add_u64(o, "bytes_written", is->bus.bytes_written);
+	for (unsigned int i = 1; i < I2C_REFUSE_MAX; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "refused_%s", i2c_refusal_name(i));
+		vd_add_u64(o, key, is->bus.refused[i]);
+	}
+	for (unsigned int i = 0; i < is->nsensors; i++)
+		json_object_array_add(arr, vd_i2c_sensor_json(&is->sensors[i]));
+	json_object_object_add(o, "sensors", arr);
+	vd_add_u64(o, "connections", vs.connections);
+	vd_add_u64(o, "vhost_user_messages", vs.messages);
+	vd_add_u64(o, "vhost_user_refused", vs.refused);
+	vd_add_u64(o, "kicks", vs.kicks);
+	vd_add_u64(o, "interrupts", vs.calls);
+	free(is);
+	return o;
+}
+
 struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id)
 {
 	struct json_object *o = NULL;
@@ -480,6 +564,8 @@ struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id
 		o = vd_vsock_stats_json(d);
 	if (d && d->sensor)
 		o = vd_sensor_stats_json(d);
+	if (d && d->i2c)
+		o = vd_i2c_stats_json(d);
 	pthread_mutex_unlock(&devs->lock);
 	return o;
 }
