@@ -30,6 +30,7 @@ VIREO_PACKAGES=(
 	libssl3         # runtime of the kernel's kbuild tools (sign-file)
 	zlib1g          # runtime of the 6.12 kbuild tools
 	dwarves         # pahole: BTF for modules built against 6.12
+	openipmi        # ipmi_sim: the BMC behind the sensor-ipmi test's guest KCS interface
 )
 
 # Prints the packages of VIREO_PACKAGES that are not installed.
