@@ -65,7 +65,8 @@ int ipmi_dev_cmd(struct ipmi_dev *d, uint8_t lun, uint8_t netfn, uint8_t cmd, co
 
 	if (req_len > sizeof(data) || rsp_cap < 1)
 		return -EINVAL;
-	memcpy(data, req, req_len);
+	if (req_len)
+		memcpy(data, req, req_len); /* req may be NULL when empty */
 	memset(&rq, 0, sizeof(rq));
 	rq.addr = (unsigned char *)&si;
 	rq.addr_len = sizeof(si);
