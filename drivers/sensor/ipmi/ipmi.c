@@ -48,7 +48,7 @@ struct ipmi_bmc {
 static const struct vireo_param_decl ipmi_params[] = {
 	{ VIREO_PARAM_STRING("device", "/dev/ipmi0", "the OpenIPMI device node") },
 	{ VIREO_PARAM_STRING("sensors", "",
-			     "sensor numbers to take, e.g. 1,4,0x10-0x1f; empty: all") },
+			     "sensor numbers to take, e.g. 1:4:0x10-0x1f; empty: all") },
 	{ VIREO_PARAM_BOOL("compact", "on",
 			   "take compact records (their byte is a whole number of the unit)") },
 	{ VIREO_PARAM_UINT("interval-ms", "1000", "update interval of every channel") },
@@ -64,7 +64,10 @@ static unsigned int thr_index(uint8_t bit)
 	return (unsigned int)__builtin_ctz(bit);
 }
 
-/* Parses "1,4,0x10-0x1f" into the bitmap; empty takes all. Return: 0 or -EINVAL. */
+/*
+ * Parses "1:4:0x10-0x1f" into the bitmap (',' separates too, where no device string is
+ * in the way); empty takes all. Return: 0 or -EINVAL.
+ */
 static int parse_filter(const char *spec, uint8_t *want)
 {
 	const char *p = spec;
@@ -87,11 +90,11 @@ static int parse_filter(const char *spec, uint8_t *want)
 				return -EINVAL;
 			p = end;
 		}
-		if (lo > hi || hi > 255 || (*p && *p != ','))
+		if (lo > hi || hi > 255 || (*p && *p != ',' && *p != ':'))
 			return -EINVAL;
 		for (unsigned long i = lo; i <= hi; i++)
 			want[i / 8] |= (uint8_t)(1u << (i % 8));
-		if (*p == ',')
+		if (*p == ',' || *p == ':')
 			p++;
 	}
 	return 0;
@@ -137,9 +140,12 @@ static int read_record(struct ipmi_bmc *b, uint16_t rid, uint8_t *rec, uint16_t 
 					 (uint8_t)(rid >> 8),
 					 (uint8_t)off,
 					 (uint8_t)want };
-		int n = ipmi_dev_cmd(&b->dev, 0, IPMI_NETFN_STORAGE, IPMI_CMD_GET_SDR, req,
-				     sizeof(req), rsp, sizeof(rsp));
+		int n;
 
+		if (off > 0xff) /* the offset is one byte: no record is that long */
+			return -EIO;
+		n = ipmi_dev_cmd(&b->dev, 0, IPMI_NETFN_STORAGE, IPMI_CMD_GET_SDR, req, sizeof(req),
+				 rsp, sizeof(rsp));
 		if (n < 0)
 			return n;
 		if (rsp[0] == IPMI_CC_RESERVATION || rsp[0] == IPMI_CC_NODE_BUSY) {
@@ -395,7 +401,7 @@ static int ipmi_open(struct vireo_sensor *sensor, const struct vireo_params *par
 		return -ENOMEM;
 	b->interval = (uint32_t)interval;
 	if (parse_filter(filter, b->want) < 0) {
-		VIREO_ERR("%s: sensors='%s': want numbers 0-255 and ranges, comma-separated", id,
+		VIREO_ERR("%s: sensors='%s': want numbers 0-255 and ranges, ':'-separated", id,
 			  filter);
 		free(b);
 		return -EINVAL;

@@ -136,7 +136,8 @@ lab_host "$g" 'modprobe ipmi_si && modprobe ipmi_devintf &&
 echo "ok: /dev/ipmi0 in the guest"
 
 lab_host "$g" "setsid '$b/vmm-core/daemon/vireod' --control /tmp/v.sock --log-level debug \
-	--device sensor,id=bmc,driver=ipmi,interval-ms=200 </dev/null >/tmp/vireod.log 2>&1 &
+	--device sensor,id=bmc,driver=ipmi,interval-ms=200 \
+	--device sensor,id=fans,driver=ipmi,sensors=4-5:0x06,compact=off </dev/null >/tmp/vireod.log 2>&1 &
 	echo \$! >/tmp/vireod.pid
 	for i in \$(seq 300); do [ -S /tmp/v.sock ] && exit 0; sleep 0.1; done; cat /tmp/vireod.log; exit 1" ||
 	it_fail "vireod did not start in the guest"
@@ -157,6 +158,9 @@ if [[ $got != "$want" ]]; then
 	it_fail "the channels differ from the SDRs"
 fi
 echo "ok: six channels with the SDRs' types, labels, units and limits; discrete and ln() refused"
+# A second instance on the same BMC: sensors 4 to 6, compact records left out.
+got=$(lab_host "$g" "$ctl --json sensor list fans" | jq -r '[.[0].channels[].label] | join(",")')
+it_expect_eq "channels of sensors=4-5:0x06,compact=off" "PSU Power,Sys Fan 1" "$got"
 
 # read_value LABEL: the cached value vireoctl shows.
 read_value() {
