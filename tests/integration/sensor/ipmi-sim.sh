@@ -193,6 +193,26 @@ wait_value "12V Rail" 11405
 bmc_cmd "sensor_set_value 0x20 0 3 0x0c 0"
 wait_value "PSU Current" 1200
 
+# A sensor whose scanning the BMC turns off has no reading (-EAGAIN): vireod keeps the last
+# value and shows the error; scanning back on, readings come back. (ipmi_sim takes the
+# events-enable, scanning and event-support values as numbers here.)
+read_error() {
+	lab_host "$g" "$ctl --json sensor read bmc 'Inlet Temp'" | jq -r '.channels[0].error'
+}
+bmc_cmd "sensor_set_event_support 0x20 0 6 1 0 0 \
+	000000000000000 000000000000000 000000000000000 000000000000000"
+for _ in $(seq 40); do
+	e=$(read_error)
+	[[ $e == "Resource temporarily unavailable" ]] && break
+	sleep 0.5
+done
+it_expect_eq "Inlet Temp's error with scanning off (-EAGAIN)" "Resource temporarily unavailable" "$e"
+bmc_cmd "sensor_set_value 0x20 0 6 30 0"
+bmc_cmd "sensor_set_event_support 0x20 0 6 1 1 0 \
+	000000000000000 000000000000000 000000000000000 000000000000000"
+wait_value "Inlet Temp" 30000
+it_expect_eq "Inlet Temp's error with scanning on" null "$(read_error)"
+
 # Limits set through vireod reach the BMC (Set Sensor Thresholds) and read back from it.
 out=$(lab_host "$g" "$ctl --json sensor set bmc 'CPU Temp' max 85000") ||
 	it_fail "vireoctl sensor set max failed"
