@@ -34,6 +34,7 @@ VIREO_PACKAGES=(
 	zlib1g          # runtime of the 6.12 kbuild tools
 	dwarves         # pahole: BTF for modules built against 6.12
 	lm-sensors      # `sensors`, run in a lab guest through its host root, lists vireod's LM75s
+	openipmi        # ipmi_sim: the BMC behind the sensor-ipmi test's guest KCS interface
 )
 
 # Prints the packages of VIREO_PACKAGES that are not installed.
