@@ -420,6 +420,14 @@ int host_net_set_mtu(struct host_net *hn, unsigned int mtu)
 	return rc;
 }
 
+int host_net_set_offloads(struct host_net *hn, uint32_t offloads)
+{
+	if (!hn->ops->set_offloads)
+		return 0;
+	return net_driver_rc(hn, "set_offloads",
+			     hn->ops->set_offloads(&hn->handle, offloads & hn->info.offloads));
+}
+
 int host_net_stats(struct host_net *hn, struct vireo_net_stats *stats)
 {
 	if (!hn->ops->get_stats)

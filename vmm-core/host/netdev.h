@@ -126,6 +126,14 @@ void host_net_link(struct host_net *hn, struct vireo_net_link *link);
 int host_net_set_mtu(struct host_net *hn, unsigned int mtu);
 
 /**
+ * host_net_set_offloads() - Tell the driver which of its offloads the guest accepted
+ * (VIREO_NET_OFF_* bits; those it did not announce are dropped first).
+ * Return: 0 (also when the driver has no set_offloads op), or the driver's error.
+ * Context: control thread, every queue pair stopped.
+ */
+int host_net_set_offloads(struct host_net *hn, uint32_t offloads);
+
+/**
  * host_net_stats() - The driver's counters.
  * Return: 0, -EOPNOTSUPP if the driver keeps none, or the driver's error.
  */

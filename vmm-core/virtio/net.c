@@ -139,9 +139,30 @@ static unsigned int net_num_queues(void *model)
 	return 2 * ((struct virtio_net *)model)->npairs;
 }
 
+/* The SDK's offload bits for what the guest accepted of the features offered. */
+static uint32_t net_offloads_accepted(uint64_t features)
+{
+	uint32_t off = 0;
+
+	if (features & (1ull << VIRTIO_NET_F_CSUM))
+		off |= VIREO_NET_OFF_TX_CSUM;
+	if (features & (1ull << VIRTIO_NET_F_HOST_TSO4))
+		off |= VIREO_NET_OFF_TSO4;
+	if (features & (1ull << VIRTIO_NET_F_HOST_TSO6))
+		off |= VIREO_NET_OFF_TSO6;
+	if (features & (1ull << VIRTIO_NET_F_GUEST_CSUM))
+		off |= VIREO_NET_OFF_RX_CSUM;
+	/* One bit for both: a driver that coalesces both kinds needs the guest to take both. */
+	if ((features & (1ull << VIRTIO_NET_F_GUEST_TSO4)) &&
+	    (features & (1ull << VIRTIO_NET_F_GUEST_TSO6)))
+		off |= VIREO_NET_OFF_RX_GSO;
+	return off;
+}
+
 static int net_set_features(void *model, uint64_t features)
 {
 	struct virtio_net *net = model;
+	int rc;
 	const struct vireo_net_info *info = host_net_info(net->hn);
 	const uint64_t tso_host =
 		(1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6);
@@ -155,6 +176,13 @@ static int net_set_features(void *model, uint64_t features)
 			  "%s: features %#llx: TSO without its checksum feature", net->id,
 			  (unsigned long long)features);
 		return -EINVAL;
+	}
+	rc = host_net_set_offloads(net->hn, net_offloads_accepted(features));
+	if (rc < 0) {
+		vireo_log(VIREO_LOG_WARN, NET_TAG,
+			  "%s: the driver refused the guest's offloads: %s", net->id,
+			  strerror(-rc));
+		return rc;
 	}
 	net->acked = features;
 	net->mrg_rxbuf = features & (1ull << VIRTIO_NET_F_MRG_RXBUF);

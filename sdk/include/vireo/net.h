@@ -263,24 +263,46 @@ typedef void (*vireo_net_queue_stop_t)(struct vireo_net *net, unsigned int queue
 typedef int (*vireo_net_get_stats_t)(struct vireo_net *net, struct vireo_net_stats *stats);
 
 /**
+ * @brief Learn which offloads the guest accepted. Optional: NULL means the driver
+ * produces every offload it announced and the core fixes up what the guest refused
+ * (it completes partial checksums in software and drops coalesced frames).
+ *
+ * The guest accepts a subset of get_info's offloads when it negotiates features, and
+ * may negotiate again after a reset. A driver that can turn receive offloads off in
+ * its hardware (or its kernel interface) does so here, so the guest gets no frame it
+ * cannot take: no VIREO_PKT_F_NEEDS_CSUM on receive without VIREO_NET_OFF_RX_CSUM, no
+ * gso_type on receive without VIREO_NET_OFF_RX_GSO. Transmit offloads only say what
+ * the guest will ask for. Added in ABI 1.1.
+ *
+ * @param net the instance.
+ * @param offloads VIREO_NET_OFF_* bits, a subset of get_info's offloads.
+ *
+ * @return 0, or a negative errno (the guest's feature negotiation fails).
+ *
+ * Context: the core's control thread, with every queue pair stopped; may block.
+ */
+typedef int (*vireo_net_set_offloads_t)(struct vireo_net *net, uint32_t offloads);
+
+/**
  * The network class ops table: `static const`, pointed to by the descriptor's ops.net.
  * Required ops come first; the core reads only the first struct_size bytes.
  */
 struct vireo_net_ops {
-	uint32_t struct_size;		     /**< sizeof(struct vireo_net_ops) */
-	uint32_t reserved0;		     /**< must be zero */
-	vireo_net_open_t open;		     /**< required */
-	vireo_net_get_info_t get_info;	     /**< required */
-	vireo_net_tx_burst_t tx_burst;	     /**< required */
-	vireo_net_rx_burst_t rx_burst;	     /**< required */
-	vireo_net_close_t close;	     /**< optional: NULL = nothing to release */
-	vireo_net_get_link_t get_link;	     /**< optional: NULL = always up */
-	vireo_net_set_mtu_t set_mtu;	     /**< optional: NULL = fixed MTU */
-	vireo_net_queue_start_t queue_start; /**< optional: NULL = no per-queue set-up */
-	vireo_net_queue_stop_t queue_stop;   /**< optional: NULL = no per-queue tear-down */
-	vireo_net_get_stats_t get_stats;     /**< optional: NULL = the core's counts only */
+	uint32_t struct_size;		       /**< sizeof(struct vireo_net_ops) */
+	uint32_t reserved0;		       /**< must be zero */
+	vireo_net_open_t open;		       /**< required */
+	vireo_net_get_info_t get_info;	       /**< required */
+	vireo_net_tx_burst_t tx_burst;	       /**< required */
+	vireo_net_rx_burst_t rx_burst;	       /**< required */
+	vireo_net_close_t close;	       /**< optional: NULL = nothing to release */
+	vireo_net_get_link_t get_link;	       /**< optional: NULL = always up */
+	vireo_net_set_mtu_t set_mtu;	       /**< optional: NULL = fixed MTU */
+	vireo_net_queue_start_t queue_start;   /**< optional: NULL = no per-queue set-up */
+	vireo_net_queue_stop_t queue_stop;     /**< optional: NULL = no per-queue tear-down */
+	vireo_net_get_stats_t get_stats;       /**< optional: NULL = the core's counts only */
+	vireo_net_set_offloads_t set_offloads; /**< optional (1.1): NULL = announced ones */
 };
-VIREO_ABI_SIZE(struct vireo_net_ops, 88);
+VIREO_ABI_SIZE(struct vireo_net_ops, 96);
 
 /**
  * @brief Tell the core that frames wait on queue pair @p queue; it will call rx_burst().

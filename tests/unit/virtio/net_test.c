@@ -50,6 +50,7 @@ struct fixture {
 struct fx_opts {
 	const char *frames, *mtu, *offloads; /* driver parameters */
 	bool rx_csum;			     /* driver parameter rx_csum=on */
+	bool follow;			     /* driver parameter follow=on */
 	uint64_t want;			     /* features the "guest" accepts, of those offered */
 };
 
@@ -58,7 +59,7 @@ static struct fixture *fixture_open(const struct fx_opts *o)
 {
 	static struct fixture f;
 	struct host_driver *drv = NULL;
-	struct vd_param params[6];
+	struct vd_param params[7];
 	struct vd_spec spec;
 	char err[256] = "";
 
@@ -77,13 +78,14 @@ static struct fixture *fixture_open(const struct fx_opts *o)
 	params[3] = (struct vd_param){ .key = "offloads", .value = (char *)o->offloads };
 	params[4] = (struct vd_param){ .key = "meta", .value = f.meta };
 	params[5] = (struct vd_param){ .key = "rx_csum", .value = o->rx_csum ? "on" : "off" };
+	params[6] = (struct vd_param){ .key = "follow", .value = o->follow ? "on" : "off" };
 	spec = (struct vd_spec){ .cls = VD_CLASS_NET,
 				 .id = "net0",
 				 .driver = "net-test",
 				 .socket = f.sock,
 				 .num_queues = 1,
 				 .params = params,
-				 .nparams = 6 };
+				 .nparams = 7 };
 	if (virtio_net_new(&spec, drv, &f.net, err, sizeof(err)) < 0)
 		fail_msg("virtio_net_new: %s", err);
 	assert_int_equal(virtio_net_start(f.net), 0);
@@ -454,12 +456,18 @@ static uint16_t ones_sum(const uint8_t *b, uint32_t from, uint32_t to)
 	return (uint16_t)sum;
 }
 
-/* A frame with a partial checksum: passed on, or completed for a guest without GUEST_CSUM. */
-static void rx_partial_csum(uint64_t want, bool guest_csum)
+/*
+ * A frame with a partial checksum: passed on, or completed for a guest without
+ * GUEST_CSUM; or, with a driver that follows set_offloads, never made partial at all.
+ */
+static void rx_partial_csum(uint64_t want, bool guest_csum, bool follow)
 {
-	const struct fx_opts o = {
-		.frames = "100", .mtu = "1500", .offloads = "31", .rx_csum = true, .want = want
-	};
+	const struct fx_opts o = { .frames = "100",
+				   .mtu = "1500",
+				   .offloads = "31",
+				   .rx_csum = true,
+				   .follow = follow,
+				   .want = want };
 	struct fixture *f = fixture_open(&o);
 	uint64_t gpa = buf(f, NULL, RX_BUF);
 	struct mock_buf b = { gpa, RX_BUF, true };
@@ -481,7 +489,12 @@ static void rx_partial_csum(uint64_t want, bool guest_csum)
 	memcpy(&h, mock_ptr(&f->g, gpa), sizeof(h));
 	fr = (const uint8_t *)mock_ptr(&f->g, gpa) + 12;
 	get_stats(f, &s);
-	if (guest_csum) {
+	if (follow) {
+		/* The driver heard the guest refuse RX_CSUM: a whole frame, nothing to fix. */
+		assert_int_equal(h.flags, 0);
+		assert_int_equal(fr[50], (uint8_t)(50 + 0));
+		assert_int_equal(s.rx_csum_done, 0);
+	} else if (guest_csum) {
 		assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
 		assert_int_equal(h.csum_start, 34);
 		assert_int_equal(h.csum_offset, 16);
@@ -505,7 +518,7 @@ static void rx_partial_csum(uint64_t want, bool guest_csum)
 static void test_rx_partial_csum_to_guest(void **state)
 {
 	(void)state;
-	rx_partial_csum(~0ull, true);
+	rx_partial_csum(~0ull, true, false);
 }
 
 static void test_rx_partial_csum_completed(void **state)
@@ -513,7 +526,16 @@ static void test_rx_partial_csum_completed(void **state)
 	(void)state;
 	rx_partial_csum(~(F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4) |
 			  F(VIRTIO_NET_F_GUEST_TSO6)),
-			false);
+			false, false);
+}
+
+/* set_offloads tells the driver what the guest refused, before any queue runs. */
+static void test_rx_offloads_refused_reach_driver(void **state)
+{
+	(void)state;
+	rx_partial_csum(~(F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4) |
+			  F(VIRTIO_NET_F_GUEST_TSO6)),
+			false, true);
 }
 
 int main(void)
@@ -528,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_offloads_tx_metadata),
 		cmocka_unit_test(test_rx_partial_csum_to_guest),
 		cmocka_unit_test(test_rx_partial_csum_completed),
+		cmocka_unit_test(test_rx_offloads_refused_reach_driver),
 	};
 
 	g_driver = getenv("VIREO_TEST_NET_DRIVER");

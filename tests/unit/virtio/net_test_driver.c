@@ -31,7 +31,9 @@ struct t_meta {
 struct t_dev {
 	int capture, meta;
 	unsigned int offloads;
+	unsigned int accepted; /* what set_offloads last said the guest takes */
 	bool rx_csum;
+	bool follow; /* follow=on: no partial checksums the guest did not accept */
 	unsigned int mtu;
 	unsigned int nframes, next;
 	uint32_t sizes[T_MAX_FRAMES];
@@ -45,6 +47,7 @@ static const struct vireo_param_decl t_params[] = {
 	{ VIREO_PARAM_UINT("offloads", "0", "VIREO_NET_OFF_* mask to announce") },
 	{ VIREO_PARAM_STRING("meta", "", "file transmitted frames' metadata is appended to") },
 	{ VIREO_PARAM_BOOL("rx_csum", "off", "received frames carry a partial checksum") },
+	{ VIREO_PARAM_BOOL("follow", "off", "honour set_offloads: rx_csum only if accepted") },
 	{ 0 } /* sentinel */
 };
 
@@ -63,12 +66,14 @@ static int t_open(struct vireo_net *net, const struct vireo_params *params)
 	    vireo_param_get_uint(params, "mtu", &mtu) < 0 ||
 	    vireo_param_get_uint(params, "offloads", &offloads) < 0 ||
 	    vireo_param_get_string(params, "meta", &meta) < 0 ||
-	    vireo_param_get_bool(params, "rx_csum", &td->rx_csum) < 0) {
+	    vireo_param_get_bool(params, "rx_csum", &td->rx_csum) < 0 ||
+	    vireo_param_get_bool(params, "follow", &td->follow) < 0) {
 		free(td);
 		return -EINVAL;
 	}
 	td->mtu = (unsigned int)mtu;
 	td->offloads = (unsigned int)offloads;
+	td->accepted = td->offloads;
 	td->meta = -1;
 	if (*meta) {
 		td->meta = open(meta, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -159,7 +164,8 @@ static int t_rx_burst(struct vireo_net *net, unsigned int queue, struct vireo_pk
 				b[x] = (uint8_t)(off + td->next);
 		}
 		p->len = size;
-		if (td->rx_csum && size >= 34 + 16 + 2) {
+		if (td->rx_csum && size >= 34 + 16 + 2 &&
+		    (!td->follow || (td->accepted & VIREO_NET_OFF_RX_CSUM))) {
 			p->flags = VIREO_PKT_F_NEEDS_CSUM;
 			p->csum_start = 34;
 			p->csum_offset = 16;
@@ -170,13 +176,24 @@ static int t_rx_burst(struct vireo_net *net, unsigned int queue, struct vireo_pk
 	return (int)got;
 }
 
+static int t_set_offloads(struct vireo_net *net, uint32_t offloads)
+{
+	struct t_dev *td = vireo_net_priv(net);
+
+	if (offloads & ~td->offloads)
+		return -EINVAL; /* the core must pass a subset of what we announced */
+	td->accepted = offloads;
+	return 0;
+}
+
 static const struct vireo_net_ops t_ops = {
 	.struct_size = sizeof(struct vireo_net_ops),
-	.open = t_open,		/* required */
-	.get_info = t_get_info, /* required */
-	.tx_burst = t_tx_burst, /* required */
-	.rx_burst = t_rx_burst, /* required */
-	.close = t_close,	/* optional */
+	.open = t_open,			/* required */
+	.get_info = t_get_info,		/* required */
+	.tx_burst = t_tx_burst,		/* required */
+	.rx_burst = t_rx_burst,		/* required */
+	.close = t_close,		/* optional */
+	.set_offloads = t_set_offloads, /* optional */
 };
 
 VIREO_DRIVER(.name = "net-test", .version = "1.0.0", .license = "MIT",
