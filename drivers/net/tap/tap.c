@@ -351,6 +351,11 @@ static int tap_tx_burst(struct vireo_net *net, unsigned int queue, struct vireo_
 		const struct vireo_pkt *p = pkts[i];
 		ssize_t w;
 
+		/* Over the MTU: the kernel would drop it past the TAP, where nobody counts it. */
+		if (p->gso_type == VIREO_PKT_GSO_NONE && p->len > td->mtu + 18) {
+			atomic_fetch_add(&td->tx_dropped, 1);
+			continue;
+		}
 		if (p->iovcnt <= IOV_MAX) {
 			w = writev(tq->fd, p->iov, p->iovcnt);
 		} else {
