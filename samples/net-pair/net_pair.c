@@ -19,6 +19,9 @@
  * changes only in open() and close(), under a write lock the data path holds for
  * reading, so a partner is never freed under a running burst.
  */
+#ifndef _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L /* pthread_rwlock_t under plain -std=c11 */
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>

@@ -363,14 +363,20 @@ static bool tr_rxbuf_guards_ok(const struct tr_rxbuf *b, unsigned int i, uint32_
 	return true;
 }
 
-/* One receive burst on @in pair @q; checks every frame. Return: frames, or < 0. */
+/*
+ * One receive burst on @in pair @q of *@n buffers (0: a random count, stored back);
+ * checks every frame. Return: frames, or < 0.
+ */
 static int tr_rx_once(struct net_phase *ph, struct net_inst *in, unsigned int q, struct tr_rxbuf *b,
-		      uint64_t *rng)
+		      unsigned int *n, uint64_t *rng)
 {
 	int got;
 
 	tr_rxbuf_prep(b, rng);
-	got = host_net_rx(in->hn, q, b->pkts, NET_BATCH);
+	/* As many buffers as a guest happens to have posted: any count up to a burst. */
+	if (!*n)
+		*n = 1 + (unsigned int)((*rng = tr_mix(*rng)) % NET_BATCH);
+	got = host_net_rx(in->hn, q, b->pkts, *n);
 	if (got < 0) {
 		tr_fail(ph, "%s pair %u: rx_burst failed: %s", in->id, q, strerror(-got));
 		return got;
@@ -527,7 +533,7 @@ int net_phase_rx(struct net_phase *ph, struct net_inst *in, unsigned int q)
 		return -ENOMEM;
 	}
 	atomic_store(&in->ready[0][q], false);
-	rc = tr_rx_once(ph, in, q, &b, &rng);
+	rc = tr_rx_once(ph, in, q, &b, &(unsigned int){ NET_BATCH }, &rng);
 	tr_rxbuf_free(&b);
 	return ph->why[0] ? -EIO : rc;
 }
@@ -572,11 +578,12 @@ static void *tr_receiver(void *arg)
 		}
 		atomic_store(&w->in->ready[0][w->pair], false);
 		/* As vireod: bursts until one comes back short, then wait for rx_ready. */
-		int got = tr_rx_once(ph, w->in, w->pair, &b, &rng);
+		unsigned int n = 0;
+		int got = tr_rx_once(ph, w->in, w->pair, &b, &n, &rng);
 
 		if (got < 0)
 			break;
-		woken = (unsigned int)got == NET_BATCH;
+		woken = (unsigned int)got == n;
 	}
 out:
 	tr_rxbuf_free(&b);
