@@ -222,7 +222,7 @@ static void tr_check(struct net_phase *ph, struct net_inst *in, unsigned int q, 
 {
 	uint32_t len = p->len, seq, hlen, id;
 	struct tr_flow *f;
-	uint16_t cs, co;
+	uint16_t cs = 0, co = 0;
 	int fi;
 
 	if (len < NET_HDR_END || tr_get16(buf + 12) != NET_ETHERTYPE ||
