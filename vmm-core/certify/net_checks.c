@@ -51,6 +51,78 @@ static void check_info(struct net_run *run)
 			a->queue_size, chk_off_str(a->offloads, off, sizeof(off)));
 }
 
+/*
+ * Whether frames get through at all, before any check counts them: a real network may
+ * take a moment after the instances open (a bridge port forwards once the TAP's carrier
+ * is seen). Probes go every 50 ms until one arrives each way; lost probes are not
+ * failures, only a path that stays silent is.
+ */
+static int chk_path(struct net_run *run, uint64_t *took, unsigned int *sent, char *why,
+		    size_t whylen)
+{
+	struct net_spec spec = { .frames = 1024,
+				 .min_len = NET_MIN_FRAME,
+				 .max_len = NET_MIN_FRAME };
+	uint64_t start = net_now_ms();
+	unsigned int done = 0;
+	struct net_phase *ph;
+	struct net_tally t;
+
+	if (net_phase_new(run, &spec, &ph) < 0) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < run->ninst; i++)
+		took[i] = sent[i] = 0;
+	while (done < run->ninst && net_now_ms() - start < NET_PATH_MS) {
+		for (unsigned int i = 0; i < run->ninst; i++) {
+			struct net_inst *to = net_peer_of(run, i);
+
+			if (took[i])
+				continue;
+			if (sent[i] < spec.frames && net_phase_tx(ph, i, 1, 0) == 1)
+				sent[i]++;
+			for (unsigned int q = 0; q < to->npairs; q++)
+				(void)net_phase_rx(ph, to, q);
+			if (net_phase_received(ph, i)) {
+				took[i] = net_now_ms() - start + 1;
+				done++;
+			}
+		}
+		if (done < run->ninst)
+			(void)net_wait_ready(net_peer_of(run, 0), 0, false, 50);
+	}
+	net_phase_tally(ph, &t);
+	net_phase_free(ph);
+	if (t.why[0] || done < run->ninst) {
+		snprintf(why, whylen, "%s", t.why[0] ? t.why : "no frame got through in 10 s");
+		run->stuck = true;
+		return -EIO;
+	}
+	return 0;
+}
+
+static void check_path(struct net_run *run)
+{
+	unsigned int sent[2];
+	uint64_t took[2];
+	char why[320];
+
+	if (chk_path(run, took, sent, why, sizeof(why)) < 0) {
+		cert_report_add(run->r, "path", CERT_FAIL, "%s", why);
+		return;
+	}
+	if (run->ninst == 1)
+		cert_report_add(run->r, "path", CERT_PASS,
+				"the first frame came back within %" PRIu64 " ms (%u probe(s))",
+				took[0], sent[0]);
+	else
+		cert_report_add(run->r, "path", CERT_PASS,
+				"the first frame got through within %" PRIu64 " ms A to B, %" PRIu64
+				" ms B to A (%u probe(s))",
+				took[0], took[1], sent[0] + sent[1]);
+}
+
 /* The traffic checks: pair 0 both ways, every pair at once, checksum offload. */
 static void check_traffic(struct net_run *run, const char *name, bool all_pairs, bool csum,
 			  unsigned int frames)
@@ -469,7 +541,8 @@ static void check_link(struct net_run *run)
 	struct net_spec spec = { .frames = 32, .min_len = NET_MIN_FRAME };
 	struct net_tally t;
 	char err[512] = "";
-	unsigned int e;
+	unsigned int e, sent[2];
+	uint64_t took[2];
 
 	host_net_link(a->hn, &la);
 	if (!hc->ops.net.get_link) {
@@ -522,9 +595,9 @@ static void check_link(struct net_run *run)
 				la.up ? "up" : "down", lb.up ? "up" : "down");
 		return;
 	}
-	if (net_traffic(run, &spec, &t) < 0) {
+	if (chk_path(run, took, sent, err, sizeof(err)) < 0 || net_traffic(run, &spec, &t) < 0) {
 		cert_report_add(run->r, "link", CERT_FAIL, "after the partner came back: %s",
-				t.why);
+				err[0] ? err : t.why);
 		return;
 	}
 	cert_report_add(run->r, "link", CERT_PASS,
@@ -659,6 +732,7 @@ int cert_net_run(struct host_driver *drv, const struct cert_opts *opts,
 			run.ninst == 2 ? "two instances (a pair)" : "one instance (loopback)",
 			run.inst[0].npairs);
 	check_info(&run);
+	check_path(&run);
 	check_traffic(&run, "pair-data", false, false, frames);
 	check_queues(&run);
 	check_offloads(&run);

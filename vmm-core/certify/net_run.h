@@ -22,9 +22,10 @@
 #define NET_MIN_FRAME 60u	  /* smallest frame sent: Ethernet's minimum */
 #define NET_L2	      18u	  /* receive buffers hold MTU + 18, as vireod's do */
 #define NET_MAX_PAIRS VIREO_NET_MAX_QUEUE_PAIRS
-#define NET_BATCH     32u   /* frames per burst the harness offers, at most */
-#define NET_WINDOW    64u   /* frames of a flow in flight, so a TAP's queue never overflows */
-#define NET_STALL_MS  5000u /* no progress for this long: frames are lost */
+#define NET_BATCH     32u    /* frames per burst the harness offers, at most */
+#define NET_WINDOW    64u    /* frames of a flow in flight, so a TAP's queue never overflows */
+#define NET_STALL_MS  5000u  /* no progress for this long: frames are lost */
+#define NET_PATH_MS   10000u /* how long a path may take to carry its first frame */
 
 /** The second instance: --peer, and --peer-param overrides of --param. */
 struct cert_peer {
@@ -130,6 +131,8 @@ int net_phase_tx(struct net_phase *ph, unsigned int from, unsigned int count, ui
 int net_phase_rx(struct net_phase *ph, struct net_inst *in, unsigned int q);
 /** net_phase_seen() - Whether frame @seq of @from's flow has arrived. */
 bool net_phase_seen(struct net_phase *ph, unsigned int from, uint32_t seq);
+/** net_phase_received() - How many frames of @from's flow have arrived. */
+unsigned int net_phase_received(struct net_phase *ph, unsigned int from);
 /** net_phase_tally() - What the phase saw; @t->why holds its first failure. */
 void net_phase_tally(struct net_phase *ph, struct net_tally *t);
 

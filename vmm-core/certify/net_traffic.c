@@ -467,6 +467,11 @@ bool net_phase_seen(struct net_phase *ph, unsigned int from, uint32_t seq)
 	return seq < f->total && (atomic_load(&f->seen[seq / 64]) & (1ull << (seq % 64)));
 }
 
+unsigned int net_phase_received(struct net_phase *ph, unsigned int from)
+{
+	return atomic_load(&ph->flows[ph->index[from][0]].received);
+}
+
 void net_phase_tally(struct net_phase *ph, struct net_tally *t)
 {
 	memset(t, 0, sizeof(*t));

@@ -53,7 +53,7 @@ for queues in 1 2; do
 	rc=$?
 	cat "$out"
 	((rc == 0)) || it_fail "vireo-certify failed on net-tap with $queues queue pair(s) (seed $seed)"
-	for c in pair-data mtu-limits set-mtu stats close; do
+	for c in path pair-data mtu-limits set-mtu stats close; do
 		grep -q "^PASS $c: " "$out" || it_fail "$queues queue pair(s): no PASS for $c"
 	done
 	if ((queues > 1)); then
