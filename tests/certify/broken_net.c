@@ -32,7 +32,7 @@ static const void *const pair_ops_ref_ __attribute__((used)) = &pair_ops;
 
 static atomic_uint g_received;
 #ifdef BROKEN_DUPLICATE_RX
-static unsigned int g_next_dup = 1; /* one receive thread: loopback, pair 0 */
+static unsigned int g_next_dup = 16; /* one receive thread: loopback, pair 0 */
 #endif
 
 static int broken_rx_burst(struct vireo_net *net, unsigned int queue, struct vireo_pkt *const *pkts,
