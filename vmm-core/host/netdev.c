@@ -428,6 +428,24 @@ int host_net_set_offloads(struct host_net *hn, uint32_t offloads)
 			     hn->ops->set_offloads(&hn->handle, offloads & hn->info.offloads));
 }
 
+void host_net_stop_pairs(struct host_net *hn)
+{
+	net_stop_pairs(hn, hn->npairs);
+}
+
+int host_net_start_pairs(struct host_net *hn)
+{
+	for (unsigned int q = 0; q < hn->npairs && hn->ops->queue_start; q++) {
+		int rc = net_driver_rc(hn, "queue_start", hn->ops->queue_start(&hn->handle, q));
+
+		if (rc < 0) {
+			net_stop_pairs(hn, q);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int host_net_stats(struct host_net *hn, struct vireo_net_stats *stats)
 {
 	if (!hn->ops->get_stats)

@@ -134,6 +134,20 @@ int host_net_set_mtu(struct host_net *hn, unsigned int mtu);
 int host_net_set_offloads(struct host_net *hn, uint32_t offloads);
 
 /**
+ * host_net_stop_pairs() - Stop every queue pair (queue_stop), as set_mtu needs. No
+ * burst may run on any pair from now until host_net_start_pairs().
+ * Context: control thread.
+ */
+void host_net_stop_pairs(struct host_net *hn);
+
+/**
+ * host_net_start_pairs() - Start the queue pairs again after host_net_stop_pairs().
+ * Return: 0, or the driver's queue_start error (the pairs before it are stopped again).
+ * Context: control thread.
+ */
+int host_net_start_pairs(struct host_net *hn);
+
+/**
  * host_net_stats() - The driver's counters.
  * Return: 0, -EOPNOTSUPP if the driver keeps none, or the driver's error.
  */

@@ -484,6 +484,11 @@ static int tap_tx_burst(struct vireo_net *net, unsigned int queue, struct vireo_
 		size_t hdr = td->vnet_hdr ? sizeof(h) : 0;
 		ssize_t w;
 
+		/* Over the MTU: the kernel would drop it past the TAP, where nobody counts it. */
+		if (p->gso_type == VIREO_PKT_GSO_NONE && p->len > td->mtu + 18) {
+			atomic_fetch_add(&td->tx_dropped, 1);
+			continue;
+		}
 		if (hdr)
 			tap_pkt_to_hdr(p, &h);
 		if (p->iovcnt + TAP_HDR_IOVS <= IOV_MAX) {

@@ -160,7 +160,10 @@ typedef int (*vireo_net_get_info_t)(struct vireo_net *net, struct vireo_net_info
  * @brief Send up to @p n frames. Required.
  *
  * The driver is done with every frame it counts by the time it returns (copied to its
- * own buffers or sent); the core gives those buffers back to the guest.
+ * own buffers or sent); the core gives those buffers back to the guest. A frame longer
+ * than the MTU + 18 bytes (Ethernet header and a VLAN tag) that is not a GSO frame
+ * cannot go on the wire: the driver takes it, drops it and counts it in tx_dropped (the
+ * core checks only the absolute limits).
  *
  * @param net the instance.
  * @param queue a started queue pair.
@@ -332,7 +335,9 @@ VIREO_API void vireo_net_tx_ready(struct vireo_net *net, unsigned int queue);
  *
  * @param net the instance.
  *
- * Context: any thread; does not block.
+ * Context: any thread; does not block. The core may call get_link() before this
+ * returns, on the calling thread: do not hold a lock that get_link() takes. Not from
+ * the instance's own open(): the core reads the link once open() has returned.
  */
 VIREO_API void vireo_net_link_changed(struct vireo_net *net);
 
