@@ -435,8 +435,8 @@ void host_net_stop_pairs(struct host_net *hn)
 
 int host_net_start_pairs(struct host_net *hn)
 {
-	for (unsigned int q = 0; q < hn->npairs && hn->ops->queue_start; q++) {
-		int rc = net_driver_rc(hn, "queue_start", hn->ops->queue_start(&hn->handle, q));
+	for (unsigned int q = 0; q < hn->npairs; q++) {
+		int rc = host_net_pair_start(hn, q);
 
 		if (rc < 0) {
 			net_stop_pairs(hn, q);
