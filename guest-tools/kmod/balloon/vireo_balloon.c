@@ -82,6 +82,7 @@ static const unsigned int vb_order[VB_NSIZES] = { 0, VB_HUGE_ORDER };
  * @acked_seq: highest sequence number acknowledged
  * @shrunk: bytes given back under memory pressure
  * @failures: inflation stalls
+ * @oom_shrunk: part of @shrunk the OOM notifier gave back
  * @stopping: unloading: the worker must not take more
  * @open: the device is open (one agent at a time)
  * @worker: the task running @work, so its own reclaim does not deflate
@@ -99,6 +100,7 @@ struct vb {
 	u64 acked_seq;
 	u64 shrunk;
 	u64 failures;
+	u64 oom_shrunk;
 	bool stopping;
 	atomic_t open;
 	struct task_struct *worker;
@@ -395,6 +397,7 @@ static void vb_status(struct vireo_balloon_status *s)
 	s->acked_seq = vb.acked_seq;
 	s->shrunk = vb.shrunk;
 	s->alloc_failures = vb.failures;
+	s->oom_shrunk = vb.oom_shrunk;
 	mutex_unlock(&vb.lock);
 }
 
@@ -471,9 +474,10 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr, ch
 	return sysfs_emit(buf,
 			  "target %llu\nsize %llu\nblocks_2m %llu\npages_4k %llu\n"
 			  "unreported %llu\npending %llu\nacked %llu\nlast_seq %llu\n"
-			  "acked_seq %llu\nshrunk %llu\nalloc_failures %llu\n",
+			  "acked_seq %llu\nshrunk %llu\nalloc_failures %llu\noom_shrunk %llu\n",
 			  s.target, s.size, s.blocks_2m, s.pages_4k, s.unreported, s.pending,
-			  s.acked, s.last_seq, s.acked_seq, s.shrunk, s.alloc_failures);
+			  s.acked, s.last_seq, s.acked_seq, s.shrunk, s.alloc_failures,
+			  s.oom_shrunk);
 }
 static DEVICE_ATTR_RO(status);
 
@@ -515,18 +519,38 @@ static unsigned long vb_shrink_count(struct shrinker *s, struct shrink_control *
 	return n ? n : SHRINK_EMPTY;
 }
 
+/*
+ * Reclaim counts only what it sees reclaimed (LRU pages, and slab through
+ * reclaim_state): without this, it goes on to ever lower priorities, each asking us
+ * for more, and one direct reclaim of 32 pages empties the balloon.
+ */
+static void vb_account_reclaimed(unsigned long pages)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	mm_account_reclaimed_pages(pages);
+#else
+	if (current->reclaim_state)
+		current->reclaim_state->reclaimed_slab += pages;
+#endif
+}
+
 static unsigned long vb_shrink_scan(struct shrinker *s, struct shrink_control *sc)
 {
-	u64 freed;
+	unsigned long freed;
 
 	if (!vb_pressure_applies())
 		return SHRINK_STOP;
 	/* Never wait: the lock holder may be the task that is reclaiming. */
 	if (!mutex_trylock(&vb.lock))
 		return SHRINK_STOP;
-	freed = vb_release_pressure((u64)sc->nr_to_scan << PAGE_SHIFT);
+	freed = vb_release_pressure((u64)sc->nr_to_scan << PAGE_SHIFT) >> PAGE_SHIFT;
 	mutex_unlock(&vb.lock);
-	return freed ? freed >> PAGE_SHIFT : SHRINK_STOP;
+	if (!freed)
+		return SHRINK_STOP;
+	/* A 2 MiB block is 512 objects at once: say so, or reclaim asks again. */
+	sc->nr_scanned = max_t(unsigned long, sc->nr_scanned, freed);
+	vb_account_reclaimed(freed);
+	return freed;
 }
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
@@ -570,10 +594,13 @@ static void vb_shrinker_unregister(void)
 static int vb_oom_notify(struct notifier_block *nb, unsigned long unused, void *arg)
 {
 	unsigned long *freed = arg;
+	u64 n;
 
 	mutex_lock(&vb.lock);
-	*freed += vb_release_pressure(VB_OOM_BYTES) >> PAGE_SHIFT;
+	n = vb_release_pressure(VB_OOM_BYTES);
+	vb.oom_shrunk += n;
 	mutex_unlock(&vb.lock);
+	*freed += n >> PAGE_SHIFT;
 	return NOTIFY_OK;
 }
 

@@ -34,6 +34,7 @@ struct vireo_balloon_status {
 	__u64 acked_seq;      /* highest seq acknowledged */
 	__u64 shrunk;	      /* bytes given back under memory pressure */
 	__u64 alloc_failures; /* inflation stalls (no page available) */
+	__u64 oom_shrunk;     /* part of @shrunk given back by the OOM notifier */
 };
 
 #define VIREO_BALLOON_IOC	 0xB7

@@ -54,10 +54,11 @@ static void print_status(const struct vireo_balloon_status *s)
 {
 	printf("target %" PRIu64 " size %" PRIu64 " blocks_2m %" PRIu64 " pages_4k %" PRIu64
 	       " unreported %" PRIu64 " pending %" PRIu64 " acked %" PRIu64 " shrunk %" PRIu64
-	       " failures %" PRIu64 "\n",
+	       " failures %" PRIu64 " oom_shrunk %" PRIu64 "\n",
 	       (uint64_t)s->target, (uint64_t)s->size, (uint64_t)s->blocks_2m,
 	       (uint64_t)s->pages_4k, (uint64_t)s->unreported, (uint64_t)s->pending,
-	       (uint64_t)s->acked, (uint64_t)s->shrunk, (uint64_t)s->alloc_failures);
+	       (uint64_t)s->acked, (uint64_t)s->shrunk, (uint64_t)s->alloc_failures,
+	       (uint64_t)s->oom_shrunk);
 }
 
 static double now(void)
