@@ -73,7 +73,9 @@ static const unsigned int vb_order[VB_NSIZES] = { 0, VB_HUGE_ORDER };
 
 /**
  * struct vb - the balloon (one per guest)
- * @lock: guards everything below but @work, @wq
+ * @read_lock: one read() at a time: guards @batch; may be held across a page fault
+ * @lock: guards everything below but @work, @wq; never held while allocating, so
+ *        the OOM notifier may wait for it
  * @lists: held pages by state and size; pending lists are in batch order
  * @count: pages (or blocks) in each list
  * @target: bytes the agent asked for
@@ -91,6 +93,7 @@ static const unsigned int vb_order[VB_NSIZES] = { 0, VB_HUGE_ORDER };
  * @wq: readers waiting for unreported pages
  */
 struct vb {
+	struct mutex read_lock;
 	struct mutex lock;
 	struct list_head lists[VB_NSTATES][VB_NSIZES];
 	u64 count[VB_NSTATES][VB_NSIZES];
@@ -206,9 +209,8 @@ static void vb_work_fn(struct work_struct *work)
 
 	WRITE_ONCE(vb.worker, current);
 	for (n = 0;; n++) {
-		u64 size, target;
-
 		unsigned int released = 0;
+		u64 size, target;
 
 		mutex_lock(&vb.lock);
 		target = vb.stopping ? 0 : vb.target;
@@ -232,7 +234,7 @@ static void vb_work_fn(struct work_struct *work)
 			vb.failures++;
 			mutex_unlock(&vb.lock);
 			/* Nothing free: try again later rather than pressing the guest. */
-			schedule_delayed_work(&vb.work, HZ);
+			queue_delayed_work(system_unbound_wq, &vb.work, HZ);
 			break;
 		}
 		if (!(n % 64)) {
@@ -333,40 +335,47 @@ static void vb_settle(u64 seq, enum vb_state st, bool only_seq)
 static ssize_t vb_read(struct file *f, char __user *buf, size_t len, loff_t *off)
 {
 	unsigned int max;
+	ssize_t ret;
 	size_t n;
 	u64 seq;
-	int ret;
 
 	if (len < sizeof(struct vireo_balloon_batch) + sizeof(struct vireo_balloon_range))
 		return -EINVAL;
 	max = min_t(size_t, VB_BATCH_MAX,
 		    (len - sizeof(struct vireo_balloon_batch)) /
 			    sizeof(struct vireo_balloon_range));
+	if (mutex_lock_interruptible(&vb.read_lock))
+		return -ERESTARTSYS;
 	for (;;) {
 		mutex_lock(&vb.lock);
 		n = vb_build_batch(max);
+		seq = vb.seq;
+		mutex_unlock(&vb.lock);
 		if (n)
 			break;
-		mutex_unlock(&vb.lock);
-		if (f->f_flags & O_NONBLOCK)
-			return -EAGAIN;
+		if (f->f_flags & O_NONBLOCK) {
+			ret = -EAGAIN;
+			goto out;
+		}
 		ret = wait_event_interruptible(vb.wq,
 					       READ_ONCE(vb.count[VB_UNREPORTED][VB_SMALL]) ||
 						       READ_ONCE(vb.count[VB_UNREPORTED][VB_HUGE]));
 		if (ret)
-			return ret;
+			goto out;
 	}
-	seq = vb.seq;
-	/* Copied under the lock: vb.batch is shared, and the agent is the only reader.
-	 * A fault here cannot reach our shrinker's lock: it only trylocks. */
+	/* Outside vb.lock: the copy may fault and reclaim, which may call us back. */
 	if (copy_to_user(buf, vb.batch, n)) {
 		/* The agent never saw this batch: its pages may go back freely. */
+		mutex_lock(&vb.lock);
 		vb_settle(seq, VB_UNREPORTED, true);
 		mutex_unlock(&vb.lock);
-		return -EFAULT;
+		ret = -EFAULT;
+		goto out;
 	}
-	mutex_unlock(&vb.lock);
-	return n;
+	ret = n;
+out:
+	mutex_unlock(&vb.read_lock);
+	return ret;
 }
 
 static __poll_t vb_poll(struct file *f, poll_table *wait)
@@ -419,7 +428,7 @@ static long vb_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		}
 		vb.target = v;
 		mutex_unlock(&vb.lock);
-		mod_delayed_work(system_wq, &vb.work, 0);
+		mod_delayed_work(system_unbound_wq, &vb.work, 0);
 		return 0;
 	case VIREO_BALLOON_ACK:
 		if (copy_from_user(&v, uarg, sizeof(v)))
@@ -433,7 +442,7 @@ static long vb_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		vb.acked_seq = max(vb.acked_seq, v);
 		mutex_unlock(&vb.lock);
 		/* Acked pages may be what a lower target was waiting for. */
-		mod_delayed_work(system_wq, &vb.work, 0);
+		mod_delayed_work(system_unbound_wq, &vb.work, 0);
 		return 0;
 	case VIREO_BALLOON_STATUS:
 		vb_status(&s);
@@ -613,6 +622,7 @@ static int __init vb_init(void)
 	unsigned int st, sz;
 	int ret;
 
+	mutex_init(&vb.read_lock);
 	mutex_init(&vb.lock);
 	for (st = 0; st < VB_NSTATES; st++)
 		for (sz = 0; sz < VB_NSIZES; sz++)

@@ -8,6 +8,8 @@
  *                             up to what was reported), acks the last batch if asked;
  *                             prints "ranges N bytes B batches K seq S"
  *   balloon_test ack SEQ      acknowledges batches up to SEQ
+ *   balloon_test readfault    a read() into a bad buffer fails with EFAULT and leaves
+ *                             every page unreported
  *   balloon_test status       prints the status
  *   balloon_test hog MIB      allocates and touches MIB MiB, prints "touched MIB"
  * Exits non-zero with a message on any failure.
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -248,6 +251,24 @@ int main(int argc, char **argv)
 		fd = open_dev(0);
 		if (ioctl(fd, VIREO_BALLOON_ACK, &seq))
 			die("VIREO_BALLOON_ACK");
+		return 0;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "readfault")) {
+		struct vireo_balloon_status a;
+		/* Read-only: the kernel's copy out faults. */
+		void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (ro == MAP_FAILED)
+			die("mmap");
+		fd = open_dev(O_NONBLOCK);
+		get_status(fd, &s);
+		if (read(fd, ro, 4096) != -1 || errno != EFAULT)
+			die("read into a bad buffer did not fail with EFAULT");
+		get_status(fd, &a);
+		errno = 0;
+		if (!s.unreported || a.unreported != s.unreported || a.pending != s.pending)
+			die("a failed read changed the page states");
+		printf("efault ok\n");
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "hog"))

@@ -6,6 +6,7 @@
 #     size, mostly in 2 MiB blocks; the ranges read are page-aligned, non-overlapping,
 #     inside /proc/iomem's System RAM and add up to the balloon; the host acks them;
 #   - read but unacknowledged pages stay out when the target drops; the ack frees them;
+#     a read that cannot copy out hands nothing over;
 #   - deflate by target: MemTotal comes back;
 #   - with a big balloon, a program touching more than is left succeeds: the balloon
 #     gives memory back (shrinker / OOM notifier), and nothing is OOM-killed;
@@ -59,6 +60,7 @@ it_expect_eq "MemTotal after deflate" "$total0" "$(meminfo MemTotal)"
 # 3. Read but not acknowledged: the host may be punching those pages, they stay out.
 small=$((64 << 20))
 lab_run "$g" "balloon_test target $small" >/dev/null || it_fail "inflate (64 MiB) failed"
+it_expect_eq "read into a bad buffer" "efault ok" "$(lab_run "$g" 'balloon_test readfault')"
 rd=$(lab_run "$g" 'balloon_test read') || it_fail "reading ranges failed: $rd"
 st=$(lab_run "$g" 'balloon_test target 0 2')
 it_expect_eq "pending pages kept" "$small" "$(field size "$st")"
