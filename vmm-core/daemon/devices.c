@@ -411,6 +411,16 @@ static void vd_add_u64(struct json_object *o, const char *k, uint64_t v)
 	json_object_object_add(o, k, json_object_new_uint64(v));
 }
 
+/* The vhost-user counters every device class's stats end with. */
+static void vd_add_vu_counters(struct json_object *o, const struct vu_dev_stats *vs)
+{
+	vd_add_u64(o, "connections", vs->connections);
+	vd_add_u64(o, "vhost_user_messages", vs->messages);
+	vd_add_u64(o, "vhost_user_refused", vs->refused);
+	vd_add_u64(o, "kicks", vs->kicks);
+	vd_add_u64(o, "interrupts", vs->calls);
+}
+
 static const char *const g_net_drv_keys[8] = {
 	"driver_rx_packets", "driver_rx_bytes", "driver_rx_dropped", "driver_rx_errors",
 	"driver_tx_packets", "driver_tx_bytes", "driver_tx_dropped", "driver_tx_errors",
@@ -465,11 +475,7 @@ static struct json_object *vd_net_stats_json(struct vd_device *d)
 	if (ns.driver_stats_rc == 0)
 		for (unsigned int i = 0; i < 8; i++)
 			vd_add_u64(o, g_net_drv_keys[i], ns.drv[i]);
-	vd_add_u64(o, "connections", vs.connections);
-	vd_add_u64(o, "vhost_user_messages", vs.messages);
-	vd_add_u64(o, "vhost_user_refused", vs.refused);
-	vd_add_u64(o, "kicks", vs.kicks);
-	vd_add_u64(o, "interrupts", vs.calls);
+	vd_add_vu_counters(o, &vs);
 	return o;
 }
 
@@ -494,11 +500,7 @@ static struct json_object *vd_vsock_stats_json(struct vd_device *d)
 	vd_add_u64(o, "credit_updates", es.credit_updates);
 	for (unsigned int i = 0; i < VSOCK_REFUSE_MAX; i++)
 		vd_add_u64(o, vsock_refusal_name(i), es.refused[i]);
-	vd_add_u64(o, "connections", vs.connections);
-	vd_add_u64(o, "vhost_user_messages", vs.messages);
-	vd_add_u64(o, "vhost_user_refused", vs.refused);
-	vd_add_u64(o, "kicks", vs.kicks);
-	vd_add_u64(o, "interrupts", vs.calls);
+	vd_add_vu_counters(o, &vs);
 	return o;
 }
 
@@ -585,11 +587,7 @@ static struct json_object *vd_i2c_stats_json(struct vd_device *d)
 	for (unsigned int i = 0; i < is->nsensors; i++)
 		json_object_array_add(arr, vd_i2c_sensor_json(&is->sensors[i]));
 	json_object_object_add(o, "sensors", arr);
-	vd_add_u64(o, "connections", vs.connections);
-	vd_add_u64(o, "vhost_user_messages", vs.messages);
-	vd_add_u64(o, "vhost_user_refused", vs.refused);
-	vd_add_u64(o, "kicks", vs.kicks);
-	vd_add_u64(o, "interrupts", vs.calls);
+	vd_add_vu_counters(o, &vs);
 	free(is);
 	return o;
 }
@@ -623,11 +621,7 @@ struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id
 		vd_add_u64(o, "bytes_written", bs.bytes_written);
 		vd_add_u64(o, "errors", bs.errors);
 		vd_add_u64(o, "unsupported", bs.unsupported);
-		vd_add_u64(o, "connections", vs.connections);
-		vd_add_u64(o, "vhost_user_messages", vs.messages);
-		vd_add_u64(o, "vhost_user_refused", vs.refused);
-		vd_add_u64(o, "kicks", vs.kicks);
-		vd_add_u64(o, "interrupts", vs.calls);
+		vd_add_vu_counters(o, &vs);
 	}
 	if (d && d->net)
 		o = vd_net_stats_json(d);
