@@ -29,6 +29,7 @@
 #include "daemon/devices.h"
 #include "host/loader.h"
 #include "lib/internal.h"
+#include "vhost-user/workers.h"
 
 #define TAG "vireod"
 
@@ -50,6 +51,7 @@ static void usage(FILE *f)
 		"usage: vireod [--config FILE] [--control PATH] [--driver-dir DIR]...\n"
 		"              [--device CLASS,id=ID,driver=NAME,socket=PATH[,KEY=VALUE...]]...\n"
 		"              [--device sensor,id=ID,driver=NAME[,KEY=VALUE...]]...\n"
+		"              [--threads per-queue|per-core|N]\n"
 		"              [--log-level err|warn|notice|info|debug] [--version]\n");
 }
 
@@ -67,6 +69,8 @@ static struct json_object *cmd_version(void *ctx, struct json_object *args, char
 	json_object_object_add(o, "vireod", json_object_new_string(VIREO_VERSION));
 	json_object_object_add(o, "abi", json_object_new_string(VIREO_ABI_TEXT));
 	json_object_object_add(o, "protocol", json_object_new_int(CTL_PROTO_VERSION));
+	/* 0: a thread per queue; otherwise the shared workers serving every queue. */
+	json_object_object_add(o, "queue_workers", json_object_new_int((int)vu_workers_count()));
 	return o;
 }
 
@@ -280,7 +284,43 @@ struct options {
 	const char *specs[64];
 	unsigned int nspecs;
 	enum vireo_log_level level;
+	const char *threads;
 };
+
+/* --threads / "threads": per-queue (a thread per queue), per-core, or a count. */
+static int parse_threads(const char *s, unsigned int *nworkers)
+{
+	char *end;
+	unsigned long n;
+
+	if (strcmp(s, "per-queue") == 0) {
+		*nworkers = 0;
+		return 0;
+	}
+	if (strcmp(s, "per-core") == 0) {
+		*nworkers = vu_workers_per_core();
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end || n < 1 || n > VU_MAX_WORKERS)
+		return -EINVAL;
+	*nworkers = (unsigned int)n;
+	return 0;
+}
+
+static int set_threads(const char *s, const char *where)
+{
+	unsigned int n;
+
+	if (parse_threads(s, &n) < 0) {
+		fprintf(stderr,
+			"vireod: %s: threads must be per-queue, per-core or 1..%d, not '%s'\n",
+			where, VU_MAX_WORKERS, s);
+		return -EINVAL;
+	}
+	return vu_workers_configure(n);
+}
 
 static int parse_level(const char *s, enum vireo_log_level *out)
 {
@@ -310,6 +350,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "driver-dir", required_argument, NULL, 'd' },
 		{ "device", required_argument, NULL, 'D' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -317,7 +358,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	o->level = VIREO_LOG_INFO;
-	while ((c = getopt_long(argc, argv, "c:s:d:D:l:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:d:D:l:t:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -341,6 +382,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 					optarg);
 				return -EINVAL;
 			}
+			break;
+		case 't':
+			o->threads = optarg;
 			break;
 		case 'V':
 			printf("vireod %s (driver ABI %s)\n", VIREO_VERSION, VIREO_ABI_TEXT);
@@ -415,8 +459,11 @@ static int add_spec(struct vireod *d, struct vd_spec *spec, const char *where)
 	return rc;
 }
 
-/* The config file: {"control": PATH, "driver-dir": [DIR...], "devices": [{...}]}. */
-static int load_config(struct vireod *d, const char *path, const char **control)
+/*
+ * The config file: {"control": PATH, "driver-dir": [DIR...], "threads": MODE,
+ * "devices": [{...}]}. --threads, when given, wins over "threads".
+ */
+static int load_config(struct vireod *d, const char *path, const char **control, bool threads_given)
 {
 	struct json_object *root = json_object_from_file(path), *v;
 	char err[512], where[PATH_MAX + 32];
@@ -434,7 +481,7 @@ static int load_config(struct vireod *d, const char *path, const char **control)
 	json_object_object_foreach(root, key, val)
 	{
 		if (strcmp(key, "control") != 0 && strcmp(key, "devices") != 0 &&
-		    strcmp(key, "driver-dir") != 0) {
+		    strcmp(key, "driver-dir") != 0 && strcmp(key, "threads") != 0) {
 			fprintf(stderr, "vireod: %s: unknown key '%s'\n", path, key);
 			rc = -EINVAL;
 			goto out_put;
@@ -454,6 +501,13 @@ static int load_config(struct vireod *d, const char *path, const char **control)
 				goto out_put;
 			}
 		}
+	}
+	/* Before the devices: their queues may start as soon as they listen. */
+	if (json_object_object_get_ex(root, "threads", &v) && !threads_given) {
+		snprintf(where, sizeof(where), "%s: threads", path);
+		rc = set_threads(json_object_get_string(v), where);
+		if (rc < 0)
+			goto out_put;
 	}
 	if (json_object_object_get_ex(root, "control", &v) && !*control)
 		*control = strdup(json_object_get_string(v));
@@ -535,9 +589,11 @@ int main(int argc, char **argv)
 
 	if (host_registry_new(&d.reg) < 0 || vd_devices_new(d.reg, &d.devs) < 0)
 		return 1;
-	rc = load_drivers(&d, &o);
+	rc = o.threads ? set_threads(o.threads, "--threads") : 0;
+	if (rc == 0)
+		rc = load_drivers(&d, &o);
 	if (rc == 0 && o.config)
-		rc = load_config(&d, o.config, &control);
+		rc = load_config(&d, o.config, &control, o.threads != NULL);
 	if (rc == 0)
 		rc = add_cli_specs(&d, &o);
 	if (rc < 0)
@@ -569,6 +625,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out_free:
 	vd_devices_free(d.devs);
+	vu_workers_shutdown();
 	host_registry_free(d.reg);
 	return rc < 0 ? 1 : 0;
 }

@@ -162,6 +162,13 @@ VIREO_API int vireo_core_loop_run(struct vireo_loop *loop);
  */
 VIREO_API int vireo_core_loop_run_once(struct vireo_loop *loop, int timeout_ms);
 
+/**
+ * vireo_core_loop_fd() - The loop's epoll fd, readable whenever the loop has work (an
+ * fd ready, a timer due, deferred work): lets one thread serve several loops by
+ * watching their fds and running each with vireo_core_loop_run_once(loop, 0).
+ */
+VIREO_API int vireo_core_loop_fd(const struct vireo_loop *loop);
+
 /** vireo_core_loop_stop() - Make vireo_core_loop_run() return. Context: any thread. */
 VIREO_API void vireo_core_loop_stop(struct vireo_loop *loop);
 

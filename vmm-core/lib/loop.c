@@ -351,6 +351,11 @@ int vireo_core_loop_run(struct vireo_loop *loop)
 	return 0;
 }
 
+int vireo_core_loop_fd(const struct vireo_loop *loop)
+{
+	return loop->epfd;
+}
+
 void vireo_core_loop_stop(struct vireo_loop *loop)
 {
 	atomic_store(&loop->stop, true);

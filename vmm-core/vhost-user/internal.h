@@ -25,6 +25,8 @@
 /* Ring sizes QEMU may ask for; the virtqueue layer checks the power of two. */
 #define VU_MAX_RING 32768
 
+struct vu_worker;
+
 struct vu_queue {
 	struct vu_dev *dev;
 	unsigned int index;
@@ -47,7 +49,11 @@ struct vu_queue {
 	unsigned int nresubmit, resubmit_pos;
 	uint16_t signalled_used; /* vq.used_idx at the last vu_queue_signal() */
 	bool running;		 /* a worker owns vq */
+	bool shared_worker;	 /* served by workers.c, not a thread of its own */
 	pthread_t worker;
+	struct vu_worker *wk;		/* the shared worker serving it */
+	struct vireo_watch *loop_watch; /* its loop's fd on the shared worker's loop */
+	struct vu_queue *next_draining; /* the shared worker's list of stopping queues */
 	struct vireo_loop *loop;
 	atomic_bool stopping;
 	struct vireo_watch *kick_watch;
@@ -108,6 +114,13 @@ void vu_queue_fini(struct vu_queue *q);
 int vu_queue_maybe_start(struct vu_queue *q);
 void vu_queue_stop(struct vu_queue *q);
 void vu_queue_reset(struct vu_queue *q);
+/* queue.c, for whichever thread serves the queue: the model's start, the kick watch
+ * and a first look at the ring; the start's result for vu_queue_maybe_start(); whether
+ * a stopping queue has completed every request; the watch removed and the model's stop. */
+int vu_queue_begin(struct vu_queue *q);
+void vu_queue_start_done(struct vu_queue *q, int rc);
+bool vu_queue_drained(struct vu_queue *q);
+void vu_queue_end(struct vu_queue *q);
 /* Runs fn on the queue's worker (or here, if it has none) and waits for it. */
 void vu_queue_sync(struct vu_queue *q, void (*fn)(struct vu_queue *q, void *arg), void *arg);
 void vu_queues_stop_all(struct vu_dev *dev, bool *was_running);

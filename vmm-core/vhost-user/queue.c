@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Queue workers: starting a queue once the frontend has given it everything the
- * spec requires, the worker thread that serves its kicks, handing fd changes to a
- * running worker, and stopping it only after the model has completed every request.
+ * spec requires, the thread that serves its kicks (its own, or a shared one from
+ * workers.c), handing fd changes to a running worker, and stopping it only after the
+ * model has completed every request.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "lib/internal.h"
 #include "vhost-user/internal.h"
+#include "vhost-user/workers.h"
 
 #define TAG "vhost-user"
 
@@ -190,40 +192,64 @@ static bool vu_queue_idle(struct vu_queue *q)
 	return !ops->queue_idle || ops->queue_idle(q->dev->model, q);
 }
 
-static void vu_start_done(struct vu_queue *q, int rc)
+void vu_queue_start_done(struct vu_queue *q, int rc)
 {
 	pthread_mutex_lock(&q->start_lock);
 	q->start_rc = rc;
 	q->start_done = true;
-	pthread_cond_signal(&q->start_cond);
+	pthread_cond_broadcast(&q->start_cond);
 	pthread_mutex_unlock(&q->start_lock);
 }
 
-static void *vu_worker(void *arg)
+int vu_queue_begin(struct vu_queue *q)
 {
-	struct vu_queue *q = arg;
 	const struct vdev_ops *ops = q->dev->ops;
 	int rc = 0;
 
 	if (ops->queue_start)
 		rc = ops->queue_start(q->dev->model, q);
-	if (rc == 0)
-		rc = vireo_loop_watch_fd(q->loop, q->kick_fd, VIREO_POLL_IN, vu_on_kick, q,
-					 &q->kick_watch);
-	/* Buffers made available before we watched the kick fd get no kick of their own. */
-	if (rc == 0)
-		ops->queue_kick(q->dev->model, q);
-	vu_start_done(q, rc);
 	if (rc < 0)
-		return NULL;
-	while (!atomic_load(&q->stopping) || !vu_queue_idle(q))
-		if (vireo_core_loop_run_once(q->loop, atomic_load(&q->stopping) ? 10 : -1) < 0)
-			break;
+		return rc;
+	rc = vireo_loop_watch_fd(q->loop, q->kick_fd, VIREO_POLL_IN, vu_on_kick, q, &q->kick_watch);
+	if (rc < 0) {
+		/* The model started: it gets its stop, or its driver's queue stays open. */
+		if (ops->queue_stop)
+			ops->queue_stop(q->dev->model, q);
+		return rc;
+	}
+	/* Buffers made available before we watched the kick fd get no kick of their own. */
+	ops->queue_kick(q->dev->model, q);
+	return 0;
+}
+
+bool vu_queue_drained(struct vu_queue *q)
+{
+	return atomic_load(&q->stopping) && vu_queue_idle(q);
+}
+
+void vu_queue_end(struct vu_queue *q)
+{
+	const struct vdev_ops *ops = q->dev->ops;
 
 	vireo_watch_remove(q->kick_watch);
 	q->kick_watch = NULL;
 	if (ops->queue_stop)
 		ops->queue_stop(q->dev->model, q);
+}
+
+/* A thread of the queue's own (the default threading). */
+static void *vu_worker(void *arg)
+{
+	struct vu_queue *q = arg;
+	int rc = vu_queue_begin(q);
+
+	vu_queue_start_done(q, rc);
+	if (rc < 0)
+		return NULL;
+	while (!vu_queue_drained(q))
+		if (vireo_core_loop_run_once(q->loop, atomic_load(&q->stopping) ? 10 : -1) < 0)
+			break;
+	vu_queue_end(q);
 	return NULL;
 }
 
@@ -271,17 +297,25 @@ int vu_queue_maybe_start(struct vu_queue *q)
 
 	atomic_store(&q->stopping, false);
 	q->start_done = false;
-	rc = -pthread_create(&q->worker, NULL, vu_worker, q);
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&q->start_lock);
-	while (!q->start_done)
-		pthread_cond_wait(&q->start_cond, &q->start_lock);
-	pthread_mutex_unlock(&q->start_lock);
-	rc = q->start_rc;
-	if (rc < 0) {
-		pthread_join(q->worker, NULL);
-		return rc;
+	if (vu_workers_count()) {
+		rc = vu_workers_start_queue(q);
+		if (rc < 0)
+			return rc;
+		q->shared_worker = true;
+	} else {
+		rc = -pthread_create(&q->worker, NULL, vu_worker, q);
+		if (rc < 0)
+			return rc;
+		pthread_mutex_lock(&q->start_lock);
+		while (!q->start_done)
+			pthread_cond_wait(&q->start_cond, &q->start_lock);
+		pthread_mutex_unlock(&q->start_lock);
+		rc = q->start_rc;
+		if (rc < 0) {
+			pthread_join(q->worker, NULL);
+			return rc;
+		}
+		q->shared_worker = false;
 	}
 	q->running = true;
 	atomic_fetch_add(&dev->queues_running, 1);
@@ -328,9 +362,13 @@ void vu_queue_stop(struct vu_queue *q)
 	if (!q->running)
 		return;
 	atomic_store(&q->stopping, true);
-	if (vireo_loop_defer(q->loop, vu_wake, NULL) < 0)
-		abort(); /* cannot wake the worker: it would never be joined */
-	pthread_join(q->worker, NULL);
+	if (q->shared_worker) {
+		vu_workers_stop_queue(q);
+	} else {
+		if (vireo_loop_defer(q->loop, vu_wake, NULL) < 0)
+			abort(); /* cannot wake the worker: it would never be joined */
+		pthread_join(q->worker, NULL);
+	}
 	q->running = false;
 	atomic_fetch_sub(&q->dev->queues_running, 1);
 	q->base = vireo_vq_get_base(&q->vq);

@@ -4,15 +4,18 @@
 # on the same socket; QEMU reconnects (reconnect=1), hands back the in-flight region,
 # vireod resubmits what was in flight, and the guest's writes carry on. Every write
 # the guest saw complete (each followed by fsync) is in the backing file afterwards.
+#   crash-recovery.sh SERIES [THREADS]   THREADS: vireod --threads (default per queue)
 source "$(dirname "$0")/../lib.sh"
 series=${1:?series}
-it_begin "blk/crash-recovery-$series"
+threads=${2:-}
+variant=$series${threads:+-$threads}
+it_begin "blk/crash-recovery-$variant"
 img=$IT_TMP/disk.raw
 truncate -s 64M "$img"
 spec="blk,id=disk0,driver=file,path=$img,socket=$IT_TMP/disk0.sock"
-it_vireod "$IT_TMP" --device "$spec"
+it_vireod "$IT_TMP" ${threads:+--threads "$threads"} --device "$spec"
 
-g=blk-crash-$series
+g=blk-crash-$variant
 it_boot "$g" --kernel "$series" -- -chardev "socket,id=d0,path=$IT_TMP/disk0.sock,reconnect=1" \
 	-device vhost-user-blk-pci,chardev=d0,num-queues=1
 share=$(lab_guests_dir)/$g/share
@@ -48,7 +51,7 @@ wait "$IT_VIREOD_PID" 2>/dev/null
 IT_VIREOD_PID=
 echo "ok: vireod killed after $before acknowledged writes"
 sleep 1
-it_vireod "$IT_TMP" --device "$spec"
+it_vireod "$IT_TMP" ${threads:+--threads "$threads"} --device "$spec"
 echo "ok: vireod restarted"
 
 finished() { ls "$share"/finished.* 2>/dev/null | wc -l; }
@@ -74,5 +77,10 @@ grep -q 'in-flight region handed back' "$IT_VIREOD_LOG" ||
 grep 'resubmitting' "$IT_VIREOD_LOG" || echo "note: nothing was in flight at the kill this time"
 stats=$(it_vireoctl --json device stats disk0)
 it_expect_match "the frontend reconnected to the new vireod" '"connections": ?1' "$stats"
+if [[ -n $threads ]]; then
+	workers=$(it_vireoctl --json version | jq .queue_workers)
+	((workers > 0)) || it_fail "vireod --threads $threads runs no shared workers"
+	echo "ok: served by $workers shared queue workers"
+fi
 lab_shutdown "$g"
 it_pass

@@ -32,6 +32,7 @@
 #define QSIZE 32
 
 static const char *g_vireod;
+static const char *g_threads = "per-queue"; /* vireod --threads */
 static char g_dir[64], g_sock[128], g_ctl[128];
 static pid_t g_pid;
 
@@ -54,8 +55,8 @@ static int start_vireod(void **state)
 	snprintf(spec, sizeof(spec), "blk,id=ram0,driver=blk-ram,socket=%s,size=16M", g_sock);
 	g_pid = fork();
 	if (g_pid == 0) {
-		execl(g_vireod, "vireod", "--control", g_ctl, "--log-level", "warn", "--device",
-		      spec, (char *)NULL);
+		execl(g_vireod, "vireod", "--control", g_ctl, "--log-level", "warn", "--threads",
+		      g_threads, "--device", spec, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 100; i++) {
@@ -348,11 +349,13 @@ int main(int argc, char **argv)
 		ABUSE(test_good_session),
 	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s VIREOD\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s VIREOD [per-queue|per-core|N]\n", argv[0]);
 		return 2;
 	}
 	g_vireod = argv[1];
+	if (argc == 3)
+		g_threads = argv[2];
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("vhost-user/abuse", tests, start_vireod, stop_vireod);
 }

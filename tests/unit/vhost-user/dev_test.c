@@ -4,6 +4,8 @@
  * control thread, queue workers) serving a small "count" model, driven over the
  * socket by the test frontend with a mock guest's memfd as guest RAM. The model
  * answers each chain with the number of readable bytes it carried.
+ *   dev_test [WORKERS]   WORKERS > 0: the same tests on that many shared queue
+ *                        workers (vhost-user/workers.c) instead of a thread per queue
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 
 #include "mock_guest.h"
 #include "vhost-user/dev.h"
+#include "vhost-user/workers.h"
 #include "vu_frontend.h"
 
 #define GUEST_GPA  0x100000ull
@@ -374,8 +377,11 @@ static void test_same_region_added_twice_is_counted(void **state)
 
 #define DEV_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unsigned int workers = argc > 1 ? (unsigned int)atoi(argv[1]) : 0;
+	int failed;
+
 	const struct CMUnitTest tests[] = {
 		DEV_TEST(test_request_roundtrip),
 		DEV_TEST(test_get_vring_base_stops_ring),
@@ -389,5 +395,18 @@ int main(void)
 	};
 
 	mock_log_install();
-	return cmocka_run_group_tests_name("vhost-user/dev", tests, NULL, NULL);
+	if (vu_workers_configure(VU_MAX_WORKERS + 1) != -EINVAL ||
+	    vu_workers_configure(workers) != 0) {
+		fprintf(stderr, "vu_workers_configure() misbehaved\n");
+		return 1;
+	}
+	failed = cmocka_run_group_tests_name(
+		workers ? "vhost-user/dev-shared-workers" : "vhost-user/dev", tests, NULL, NULL);
+	/* Queues ran: the threading is fixed from now on. */
+	if (workers && vu_workers_configure(1) != -EBUSY) {
+		fprintf(stderr, "the threading changed after queues had started\n");
+		failed++;
+	}
+	vu_workers_shutdown();
+	return failed;
 }
