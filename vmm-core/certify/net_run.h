@@ -143,4 +143,18 @@ void net_phase_tally(struct net_phase *ph, struct net_tally *t);
 int cert_net_run(struct host_driver *drv, const struct cert_opts *opts,
 		 const struct cert_peer *peer, struct cert_report *r);
 
+/*
+ * net_checks.c: wait until frames get through each way (probes every 50 ms; lost
+ * probes are not failures, only a silent path is). *took: ms; *sent: probes.
+ */
+int net_path_probe(struct net_run *run, uint64_t *took, unsigned int *sent, char *why,
+		   size_t whylen);
+
+/* net_limits.c: the checks at the edges, each adding its line to the report. */
+void net_check_mtu_limits(struct net_run *run);
+void net_check_set_mtu(struct net_run *run);
+void net_check_backpressure(struct net_run *run);
+void net_check_link(struct net_run *run);
+void net_check_stats(struct net_run *run);
+
 #endif /* VIREO_CERTIFY_NET_RUN_H */
