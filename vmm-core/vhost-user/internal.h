@@ -115,10 +115,12 @@ int vu_queue_maybe_start(struct vu_queue *q);
 void vu_queue_stop(struct vu_queue *q);
 void vu_queue_reset(struct vu_queue *q);
 /* queue.c, for whichever thread serves the queue: the model's start, the kick watch
- * and a first look at the ring; the start's result for vu_queue_maybe_start(); whether
+ * and a first look at the ring; its result (or a shared worker's "stopped") handed to
+ * the control thread waiting in vu_queue_wait_done(); whether
  * a stopping queue has completed every request; the watch removed and the model's stop. */
 int vu_queue_begin(struct vu_queue *q);
 void vu_queue_start_done(struct vu_queue *q, int rc);
+int vu_queue_wait_done(struct vu_queue *q); /* waits for vu_queue_start_done(): its rc */
 bool vu_queue_drained(struct vu_queue *q);
 void vu_queue_end(struct vu_queue *q);
 /* Runs fn on the queue's worker (or here, if it has none) and waits for it. */

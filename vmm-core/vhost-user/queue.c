@@ -222,6 +222,18 @@ int vu_queue_begin(struct vu_queue *q)
 	return 0;
 }
 
+int vu_queue_wait_done(struct vu_queue *q)
+{
+	int rc;
+
+	pthread_mutex_lock(&q->start_lock);
+	while (!q->start_done)
+		pthread_cond_wait(&q->start_cond, &q->start_lock);
+	rc = q->start_rc;
+	pthread_mutex_unlock(&q->start_lock);
+	return rc;
+}
+
 bool vu_queue_drained(struct vu_queue *q)
 {
 	return atomic_load(&q->stopping) && vu_queue_idle(q);
@@ -306,11 +318,7 @@ int vu_queue_maybe_start(struct vu_queue *q)
 		rc = -pthread_create(&q->worker, NULL, vu_worker, q);
 		if (rc < 0)
 			return rc;
-		pthread_mutex_lock(&q->start_lock);
-		while (!q->start_done)
-			pthread_cond_wait(&q->start_cond, &q->start_lock);
-		pthread_mutex_unlock(&q->start_lock);
-		rc = q->start_rc;
+		rc = vu_queue_wait_done(q);
 		if (rc < 0) {
 			pthread_join(q->worker, NULL);
 			return rc;

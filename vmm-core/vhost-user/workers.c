@@ -248,13 +248,8 @@ int vu_workers_start_queue(struct vu_queue *q)
 
 	q->wk = w;
 	rc = vireo_loop_defer(w->loop, vu_worker_begin, q);
-	if (rc == 0) {
-		pthread_mutex_lock(&q->start_lock);
-		while (!q->start_done)
-			pthread_cond_wait(&q->start_cond, &q->start_lock);
-		pthread_mutex_unlock(&q->start_lock);
-		rc = q->start_rc;
-	}
+	if (rc == 0)
+		rc = vu_queue_wait_done(q);
 	if (rc < 0) {
 		pthread_mutex_lock(&g_workers.lock);
 		w->nqueues--;
@@ -274,10 +269,7 @@ void vu_workers_stop_queue(struct vu_queue *q)
 	q->start_done = false;
 	if (vireo_loop_defer(w->loop, vu_worker_begin_stop, q) < 0)
 		abort(); /* cannot reach the worker: the queue would never stop */
-	pthread_mutex_lock(&q->start_lock);
-	while (!q->start_done)
-		pthread_cond_wait(&q->start_cond, &q->start_lock);
-	pthread_mutex_unlock(&q->start_lock);
+	vu_queue_wait_done(q);
 	pthread_mutex_lock(&g_workers.lock);
 	w->nqueues--;
 	pthread_mutex_unlock(&g_workers.lock);
