@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The concrete struct vireo_pci_dev, shared by lib/pci.c (opening, config, BARs,
- * interrupts, reset) and lib/pci_dma.c (the device's IOVA space). Nothing outside
- * libvireo sees it.
+ * The concrete struct vireo_pci_dev, shared by lib/pci.c (opening), lib/pci_access.c
+ * (config, BARs, registers, interrupts, reset) and lib/pci_dma.c (the device's IOVA
+ * space). Nothing outside libvireo sees it.
  */
 #ifndef VIREO_LIB_PCI_INTERNAL_H
 #define VIREO_LIB_PCI_INTERNAL_H
