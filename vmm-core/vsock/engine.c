@@ -8,111 +8,27 @@
  * the rules never overflows it and one that does not is reset. Host data goes
  * straight from the socket into the guest's receive buffers, never more than the
  * guest's own credit allows, so nothing is buffered on the way in.
+ *
+ * This file: the connection table, packets from the guest, set-up, reset and the
+ * services' ports. Host sockets are engine_host.c's, packets for the guest
+ * engine_rx.c's; their shared state is engine_internal.h's.
  */
-#include "vsock/engine.h"
+#include "vsock/engine_internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
-
-#include <vireo/log.h>
-#include <vireo/loop.h>
 
 #include "virtqueue/iov.h"
 
-#define TAG "vsock"
-
-#define VSOCK_RST_RING	     64u	 /* RSTs owed to packets with no connection */
-#define VSOCK_MAX_BOUND	     16u	 /* ports vireod's services may own */
-#define VSOCK_EPHEMERAL_BASE 0x40000000u /* host ports of host-initiated connections */
-#define VSOCK_SLICE_MAX	     130u	 /* iovecs of one payload (a chain's, at most) */
-#define HDR_LEN		     ((uint32_t)sizeof(struct virtio_vsock_hdr))
-
-enum conn_state {
-	VC_HELLO,     /* a host client: reading its CONNECT line */
-	VC_GUEST_REQ, /* the guest asked; the host side is not connected yet */
-	VC_HOST_REQ,  /* the host asked; REQUEST owed or sent, waiting for RESPONSE */
-	VC_OPEN,      /* established */
-	VC_DEAD,      /* finished: owed an RST at most, then closed on the loop's thread */
-};
-
-struct vsock_conn {
-	struct vsock_engine *eng;
-	enum conn_state state;
-	uint32_t host_port, guest_port;
-	int fd; /* the host socket; -1 before connecting */
-	struct vireo_watch *watch;
-	uint32_t events; /* what watch asks for */
-	bool service;	 /* fd is a socketpair end: no OK line */
-	char hello[VSOCK_CONNECT_LINE_MAX];
-	size_t hello_len;
-
-	bool readable;		 /* the socket has data or EOF for us (or may have) */
-	bool host_eof;		 /* read EOF: the host sends no more */
-	bool guest_no_send;	 /* SHUTDOWN SEND from the guest */
-	bool guest_no_rcv;	 /* SHUTDOWN RCV from the guest */
-	bool close_when_flushed; /* the guest shut both ways: RST once the ring drains */
-	bool shut_wr;		 /* shutdown(SHUT_WR) done */
-
-	/* Owed to the guest. */
-	bool owe_request, owe_response, owe_rst, owe_shutdown, owe_credit;
-	bool credit_req_sent; /* a CREDIT_REQUEST is out; cleared by any guest packet */
-
-	/* Guest to host: ring of buf_alloc bytes, allocated only while it holds data. */
-	uint8_t *buf;
-	uint32_t buf_head, buf_used;
-	uint32_t rx_cnt, fwd_cnt, fwd_reported;
-
-	/* Host to guest: the guest's credit. */
-	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;
-};
-
-struct vsock_bound {
-	uint32_t port;
-	vsock_accept_fn fn;
-	void *arg;
-};
-
-struct vsock_engine {
-	pthread_mutex_t lock; /* guards everything below */
-	uint64_t cid;
-	char uds[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	uint32_t buf_alloc;
-	unsigned int max_conns;
-	struct vireo_loop *loop;
-	void (*wake)(void *arg);
-	void *wake_arg;
-	bool wake_owed; /* set under the lock, acted on after unlocking */
-
-	int listen_fd;
-	struct vireo_watch *listen_watch;
-
-	struct vsock_conn **conns;
-	unsigned int nconns, cursor;
-	struct {
-		uint32_t host_port, guest_port;
-	} rst[VSOCK_RST_RING];
-	unsigned int rst_head, rst_n;
-	struct vsock_bound bound[VSOCK_MAX_BOUND];
-	unsigned int nbound;
-	uint32_t next_port;
-
-	struct vsock_engine_stats st;
-	struct vireo_ratelimit rl;
-};
-
-/* ---- iovec helpers ---- */
-
 /* ---- connections ---- */
 
-static struct vsock_conn *conn_find(struct vsock_engine *eng, uint32_t host_port,
-				    uint32_t guest_port)
+struct vsock_conn *vsock_conn_find(struct vsock_engine *eng, uint32_t host_port,
+				   uint32_t guest_port)
 {
 	for (unsigned int i = 0; i < eng->nconns; i++) {
 		struct vsock_conn *c = eng->conns[i];
@@ -124,8 +40,8 @@ static struct vsock_conn *conn_find(struct vsock_engine *eng, uint32_t host_port
 	return NULL;
 }
 
-static struct vsock_conn *conn_new(struct vsock_engine *eng, enum conn_state state,
-				   uint32_t host_port, uint32_t guest_port, int fd)
+struct vsock_conn *vsock_conn_new(struct vsock_engine *eng, enum conn_state state,
+				  uint32_t host_port, uint32_t guest_port, int fd)
 {
 	struct vsock_conn *c;
 
@@ -145,7 +61,7 @@ static struct vsock_conn *conn_new(struct vsock_engine *eng, enum conn_state sta
 }
 
 /* Ends @c; with @rst the guest is told. The fd is closed later, on the loop's thread. */
-static void conn_kill(struct vsock_engine *eng, struct vsock_conn *c, bool rst)
+void vsock_conn_kill(struct vsock_engine *eng, struct vsock_conn *c, bool rst)
 {
 	if (c->state == VC_DEAD)
 		return;
@@ -161,7 +77,7 @@ static void conn_kill(struct vsock_engine *eng, struct vsock_conn *c, bool rst)
 	eng->wake_owed = true;
 }
 
-static void conn_free(struct vsock_conn *c)
+void vsock_conn_free(struct vsock_conn *c)
 {
 	vireo_watch_remove(c->watch);
 	if (c->fd >= 0)
@@ -182,8 +98,8 @@ static void conn_forget_rst(struct vsock_engine *eng, uint32_t host_port, uint32
 	}
 }
 
-static void hdr_for(struct vsock_engine *eng, struct vsock_conn *c, uint16_t op,
-		    struct virtio_vsock_hdr *h)
+void vsock_hdr_for(struct vsock_engine *eng, struct vsock_conn *c, uint16_t op,
+		   struct virtio_vsock_hdr *h)
 {
 	*h = (struct virtio_vsock_hdr){ .src_cid = VSOCK_CID_HOST,
 					.dst_cid = eng->cid,
@@ -229,7 +145,7 @@ static void conn_drained(struct vsock_engine *eng, struct vsock_conn *c)
 	c->buf = NULL;
 	c->buf_head = 0;
 	if (c->close_when_flushed) {
-		conn_kill(eng, c, true);
+		vsock_conn_kill(eng, c, true);
 		return;
 	}
 	if (c->guest_no_send && !c->shut_wr && c->fd >= 0) {
@@ -239,7 +155,7 @@ static void conn_drained(struct vsock_engine *eng, struct vsock_conn *c)
 }
 
 /* Writes what the ring holds to the host socket. */
-static void conn_flush(struct vsock_engine *eng, struct vsock_conn *c)
+void vsock_conn_flush(struct vsock_engine *eng, struct vsock_conn *c)
 {
 	while (c->buf_used && c->state == VC_OPEN) {
 		uint32_t first = eng->buf_alloc - c->buf_head;
@@ -251,7 +167,7 @@ static void conn_flush(struct vsock_engine *eng, struct vsock_conn *c)
 
 		if (w < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				conn_kill(eng, c, true);
+				vsock_conn_kill(eng, c, true);
 			return;
 		}
 		c->buf_head = (uint32_t)((c->buf_head + (uint32_t)w) % eng->buf_alloc);
@@ -277,7 +193,7 @@ static void conn_from_guest(struct vsock_engine *eng, struct vsock_conn *c, cons
 		m.msg_iovlen = vq_iov_slice(iov, n, HDR_LEN, len, piov, VSOCK_SLICE_MAX);
 		w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			conn_kill(eng, c, true);
+			vsock_conn_kill(eng, c, true);
 			return;
 		}
 		if (w > 0)
@@ -293,7 +209,7 @@ static void conn_from_guest(struct vsock_engine *eng, struct vsock_conn *c, cons
 		if (!c->buf) {
 			c->buf = malloc(eng->buf_alloc);
 			if (!c->buf) {
-				conn_kill(eng, c, true);
+				vsock_conn_kill(eng, c, true);
 				return;
 			}
 		}
@@ -324,7 +240,7 @@ static enum vsock_refusal on_packet(struct vsock_engine *eng, const struct virti
 				    const struct iovec *iov, unsigned int n,
 				    struct vsock_conn **conn)
 {
-	struct vsock_conn *c = conn_find(eng, h->dst_port, h->src_port);
+	struct vsock_conn *c = vsock_conn_find(eng, h->dst_port, h->src_port);
 
 	*conn = c;
 	if (c) {
@@ -341,7 +257,7 @@ static enum vsock_refusal on_packet(struct vsock_engine *eng, const struct virti
 		if (c)
 			return VSOCK_REFUSE_STATE; /* a second request on a live connection */
 		conn_forget_rst(eng, h->dst_port, h->src_port);
-		c = conn_new(eng, VC_GUEST_REQ, h->dst_port, h->src_port, -1);
+		c = vsock_conn_new(eng, VC_GUEST_REQ, h->dst_port, h->src_port, -1);
 		if (!c)
 			return VSOCK_REFUSE_CONN_LIMIT;
 		c->peer_buf_alloc = h->buf_alloc;
@@ -350,7 +266,7 @@ static enum vsock_refusal on_packet(struct vsock_engine *eng, const struct virti
 		return VSOCK_REFUSE_MAX;
 	case VIRTIO_VSOCK_OP_RST:
 		if (c)
-			conn_kill(eng, c, false);
+			vsock_conn_kill(eng, c, false);
 		return VSOCK_REFUSE_MAX; /* an RST for nothing is not answered */
 	default:
 		break;
@@ -369,7 +285,7 @@ static enum vsock_refusal on_packet(struct vsock_engine *eng, const struct virti
 			int l = snprintf(line, sizeof(line), "OK %u\n", c->host_port);
 
 			if (send(c->fd, line, (size_t)l, MSG_NOSIGNAL | MSG_DONTWAIT) != l)
-				conn_kill(eng, c, true);
+				vsock_conn_kill(eng, c, true);
 		}
 		eng->wake_owed = true;
 		return VSOCK_REFUSE_MAX;
@@ -422,7 +338,7 @@ void vsock_engine_refuse(struct vsock_engine *eng, enum vsock_refusal why)
 	pthread_mutex_unlock(&eng->lock);
 }
 
-static void engine_unlock(struct vsock_engine *eng)
+void vsock_engine_unlock(struct vsock_engine *eng)
 {
 	bool wake = eng->wake_owed;
 
@@ -448,393 +364,18 @@ enum vsock_refusal vsock_engine_guest_tx(struct vsock_engine *eng, const struct 
 	if (why == VSOCK_REFUSE_MAX)
 		why = on_packet(eng, &h, iov, n, &c);
 	else if (vsock_refusal_answered(why, h.op))
-		c = conn_find(eng, h.dst_port, h.src_port);
+		c = vsock_conn_find(eng, h.dst_port, h.src_port);
 	if (why != VSOCK_REFUSE_MAX) {
 		refuse_locked(eng, why);
 		if (vsock_refusal_answered(why, h.op)) {
 			if (c)
-				conn_kill(eng, c, true);
+				vsock_conn_kill(eng, c, true);
 			else
 				rst_queue(eng, h.dst_port, h.src_port);
 		}
 	}
-	engine_unlock(eng);
+	vsock_engine_unlock(eng);
 	return why;
-}
-
-/* ---- the loop's thread: sockets ---- */
-
-static uint32_t conn_want(const struct vsock_conn *c)
-{
-	uint32_t ev = 0;
-
-	if (c->fd < 0 || c->state == VC_DEAD)
-		return 0;
-	if (c->state == VC_HELLO)
-		return VIREO_POLL_IN;
-	if (c->state == VC_OPEN && !c->readable && !c->host_eof && !c->guest_no_rcv)
-		ev |= VIREO_POLL_IN;
-	if (c->buf_used)
-		ev |= VIREO_POLL_OUT;
-	return ev;
-}
-
-static void conn_on_event(void *arg, int fd, uint32_t events);
-
-/* Makes the watch ask for what the connection wants; no watch when it wants nothing
- * (epoll reports a hang-up even to a watch asking for nothing, which would spin). */
-static void conn_watch_update(struct vsock_engine *eng, struct vsock_conn *c)
-{
-	uint32_t want = conn_want(c);
-
-	if (want == 0) {
-		vireo_watch_remove(c->watch);
-		c->watch = NULL;
-		c->events = 0;
-		return;
-	}
-	if (c->watch && want == c->events)
-		return;
-	if (c->watch) {
-		if (vireo_watch_set_events(c->watch, want) == 0) {
-			c->events = want;
-			return;
-		}
-		vireo_watch_remove(c->watch);
-		c->watch = NULL;
-	}
-	if (vireo_loop_watch_fd(eng->loop, c->fd, want, conn_on_event, c, &c->watch) < 0) {
-		c->watch = NULL;
-		conn_kill(eng, c, true);
-		return;
-	}
-	c->events = want;
-}
-
-static uint32_t engine_next_port(struct vsock_engine *eng, uint32_t guest_port)
-{
-	for (;;) {
-		uint32_t p = eng->next_port++;
-
-		if (eng->next_port < VSOCK_EPHEMERAL_BASE)
-			eng->next_port = VSOCK_EPHEMERAL_BASE;
-		if (!conn_find(eng, p, guest_port))
-			return p;
-	}
-}
-
-/* A host client's CONNECT line, a byte at a time so nothing after it is consumed. */
-static void conn_hello(struct vsock_engine *eng, struct vsock_conn *c)
-{
-	uint32_t port;
-	size_t used;
-
-	while (c->hello_len < sizeof(c->hello)) {
-		ssize_t r = recv(c->fd, c->hello + c->hello_len, 1, MSG_DONTWAIT);
-		int rc;
-
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return;
-		if (r <= 0)
-			break;
-		c->hello_len++;
-		rc = vsock_parse_connect(c->hello, c->hello_len, &port, &used);
-		if (rc == 0)
-			continue;
-		if (rc < 0)
-			break;
-		c->guest_port = port;
-		c->host_port = engine_next_port(eng, port);
-		c->state = VC_HOST_REQ;
-		c->owe_request = true;
-		eng->wake_owed = true;
-		return;
-	}
-	vireo_log(VIREO_LOG_INFO, TAG, "host client refused: no 'CONNECT <port>' line");
-	conn_kill(eng, c, false);
-}
-
-static void conn_on_event(void *arg, int fd, uint32_t events)
-{
-	struct vsock_conn *c = arg;
-	struct vsock_engine *eng = c->eng;
-
-	(void)fd;
-	pthread_mutex_lock(&eng->lock);
-	if (c->state == VC_HELLO) {
-		conn_hello(eng, c);
-	} else if (c->state != VC_DEAD) {
-		if (events & (VIREO_POLL_IN | VIREO_POLL_HUP | VIREO_POLL_ERR))
-			c->readable = true;
-		if ((events & (VIREO_POLL_OUT | VIREO_POLL_HUP | VIREO_POLL_ERR)) && c->buf_used)
-			conn_flush(eng, c);
-	}
-	conn_watch_update(eng, c);
-	eng->wake_owed = true;
-	engine_unlock(eng);
-}
-
-static void on_accept(void *arg, int fd, uint32_t events)
-{
-	struct vsock_engine *eng = arg;
-	struct vsock_conn *c;
-	int cfd;
-
-	(void)events;
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
-		return;
-	pthread_mutex_lock(&eng->lock);
-	c = conn_new(eng, VC_HELLO, 0, 0, cfd);
-	if (!c) {
-		vireo_log_ratelimited(&eng->rl, VIREO_LOG_WARN, TAG,
-				      "host client refused: %u connections already",
-				      eng->max_conns);
-		close(cfd);
-	} else {
-		conn_watch_update(eng, c);
-	}
-	engine_unlock(eng);
-}
-
-static const struct vsock_bound *engine_bound(struct vsock_engine *eng, uint32_t port)
-{
-	for (unsigned int i = 0; i < eng->nbound; i++)
-		if (eng->bound[i].port == port)
-			return &eng->bound[i];
-	return NULL;
-}
-
-/* The guest asked for host port P: a bound service, or "<uds>_P". */
-static void conn_connect(struct vsock_engine *eng, struct vsock_conn *c)
-{
-	const struct vsock_bound *b = engine_bound(eng, c->host_port);
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd, sv[2];
-
-	if (b) {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
-			conn_kill(eng, c, true);
-			return;
-		}
-		fd = sv[0];
-		c->service = true;
-		b->fn(b->arg, sv[1], c->guest_port);
-	} else {
-		fd = -1;
-		if (eng->uds[0] && (size_t)snprintf(addr.sun_path, sizeof(addr.sun_path), "%s_%u",
-						    eng->uds, c->host_port) < sizeof(addr.sun_path))
-			fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-			vireo_log(VIREO_LOG_DEBUG, TAG, "guest port %u -> %s: %s", c->guest_port,
-				  addr.sun_path, strerror(errno));
-			close(fd);
-			fd = -1;
-		}
-		if (fd < 0) {
-			conn_kill(eng, c, true);
-			return;
-		}
-	}
-	c->fd = fd;
-	c->state = VC_OPEN;
-	c->owe_response = true;
-	c->readable = true; /* the host may have written already */
-	eng->st.conns_opened++;
-	vireo_log(VIREO_LOG_DEBUG, TAG, "guest port %u connected to host port %u", c->guest_port,
-		  c->host_port);
-}
-
-void vsock_engine_service(struct vsock_engine *eng)
-{
-	pthread_mutex_lock(&eng->lock);
-	for (unsigned int i = 0; i < eng->nconns;) {
-		struct vsock_conn *c = eng->conns[i];
-
-		if (c->state == VC_DEAD && !c->owe_rst) {
-			conn_free(c);
-			eng->conns[i] = eng->conns[--eng->nconns];
-			eng->st.conns = eng->nconns;
-			continue;
-		}
-		if (c->state == VC_GUEST_REQ)
-			conn_connect(eng, c);
-		if (c->state == VC_OPEN && c->buf_used && !c->events)
-			conn_flush(eng, c);
-		conn_watch_update(eng, c);
-		i++;
-	}
-	if (eng->cursor >= eng->nconns)
-		eng->cursor = 0;
-	eng->wake_owed = false; /* the caller is the one who would be woken */
-	pthread_mutex_unlock(&eng->lock);
-}
-
-/* ---- the loop's thread: packets for the guest ---- */
-
-static bool conn_can_read(const struct vsock_conn *c)
-{
-	return c->state == VC_OPEN && c->readable && !c->host_eof && !c->guest_no_rcv &&
-	       c->fd >= 0 && !c->owe_response;
-}
-
-static bool conn_has_output(const struct vsock_conn *c)
-{
-	if (c->owe_rst)
-		return true;
-	if (c->state == VC_DEAD)
-		return false;
-	if (c->owe_request || c->owe_response)
-		return true;
-	if (c->state != VC_OPEN)
-		return false;
-	if (c->owe_shutdown || c->owe_credit)
-		return true;
-	return conn_can_read(c) &&
-	       (vsock_credit_free(c->peer_buf_alloc, c->peer_fwd_cnt, c->tx_cnt) ||
-		!c->credit_req_sent);
-}
-
-static uint32_t put_hdr(const struct iovec *iov, unsigned int n, const struct virtio_vsock_hdr *h)
-{
-	vq_iov_write(iov, n, 0, h, sizeof(*h));
-	return HDR_LEN;
-}
-
-/* Host data into one receive buffer; 0 if the socket had none (EOF and errors noted). */
-static uint32_t conn_read(struct vsock_engine *eng, struct vsock_conn *c, const struct iovec *iov,
-			  unsigned int n, uint32_t room)
-{
-	struct iovec piov[VSOCK_SLICE_MAX];
-	struct msghdr m = { .msg_iov = piov };
-	struct virtio_vsock_hdr h;
-	ssize_t r;
-
-	m.msg_iovlen = vq_iov_slice(iov, n, HDR_LEN, room, piov, VSOCK_SLICE_MAX);
-	r = recvmsg(c->fd, &m, MSG_DONTWAIT);
-	if (r > 0) {
-		hdr_for(eng, c, VIRTIO_VSOCK_OP_RW, &h);
-		h.len = (uint32_t)r;
-		c->tx_cnt += (uint32_t)r;
-		eng->st.bytes_to_guest += (uint64_t)r;
-		return put_hdr(iov, n, &h) + (uint32_t)r;
-	}
-	c->readable = false;
-	if (r == 0) {
-		c->host_eof = true;
-		c->owe_shutdown = true;
-	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		conn_kill(eng, c, true);
-	}
-	return 0;
-}
-
-static uint32_t conn_output(struct vsock_engine *eng, struct vsock_conn *c, const struct iovec *iov,
-			    unsigned int n, uint32_t len)
-{
-	struct virtio_vsock_hdr h;
-	uint32_t room, got;
-
-	if (c->owe_rst) {
-		hdr_for(eng, c, VIRTIO_VSOCK_OP_RST, &h);
-		c->owe_rst = false;
-		eng->st.rst_sent++;
-		eng->wake_owed = true; /* to be closed */
-		return put_hdr(iov, n, &h);
-	}
-	if (c->state == VC_DEAD)
-		return 0;
-	if (c->owe_request) {
-		hdr_for(eng, c, VIRTIO_VSOCK_OP_REQUEST, &h);
-		c->owe_request = false;
-		return put_hdr(iov, n, &h);
-	}
-	if (c->owe_response) {
-		hdr_for(eng, c, VIRTIO_VSOCK_OP_RESPONSE, &h);
-		c->owe_response = false;
-		return put_hdr(iov, n, &h);
-	}
-	if (c->state != VC_OPEN)
-		return 0;
-	if (conn_can_read(c)) {
-		room = vsock_credit_free(c->peer_buf_alloc, c->peer_fwd_cnt, c->tx_cnt);
-		if (room == 0 && !c->credit_req_sent) {
-			hdr_for(eng, c, VIRTIO_VSOCK_OP_CREDIT_REQUEST, &h);
-			c->credit_req_sent = true;
-			return put_hdr(iov, n, &h);
-		}
-		if (room > len - HDR_LEN)
-			room = len - HDR_LEN;
-		if (room > VSOCK_MAX_PKT)
-			room = VSOCK_MAX_PKT;
-		if (room) {
-			got = conn_read(eng, c, iov, n, room);
-			if (got)
-				return got;
-			if (c->owe_rst)
-				return conn_output(eng, c, iov, n, len);
-		}
-	}
-	if (c->owe_shutdown) {
-		hdr_for(eng, c, VIRTIO_VSOCK_OP_SHUTDOWN, &h);
-		h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
-		c->owe_shutdown = false;
-		return put_hdr(iov, n, &h);
-	}
-	if (c->owe_credit) {
-		hdr_for(eng, c, VIRTIO_VSOCK_OP_CREDIT_UPDATE, &h);
-		c->owe_credit = false;
-		eng->st.credit_updates++;
-		return put_hdr(iov, n, &h);
-	}
-	return 0;
-}
-
-bool vsock_engine_has_output(struct vsock_engine *eng)
-{
-	bool yes;
-
-	pthread_mutex_lock(&eng->lock);
-	yes = eng->rst_n > 0;
-	for (unsigned int i = 0; !yes && i < eng->nconns; i++)
-		yes = conn_has_output(eng->conns[i]);
-	pthread_mutex_unlock(&eng->lock);
-	return yes;
-}
-
-uint32_t vsock_engine_guest_rx(struct vsock_engine *eng, const struct iovec *iov, unsigned int n,
-			       uint32_t len)
-{
-	uint32_t out = 0;
-
-	if (len < HDR_LEN)
-		return 0;
-	pthread_mutex_lock(&eng->lock);
-	if (eng->rst_n) {
-		struct virtio_vsock_hdr h = { .src_cid = VSOCK_CID_HOST,
-					      .dst_cid = eng->cid,
-					      .src_port = eng->rst[eng->rst_head].host_port,
-					      .dst_port = eng->rst[eng->rst_head].guest_port,
-					      .type = VIRTIO_VSOCK_TYPE_STREAM,
-					      .op = VIRTIO_VSOCK_OP_RST,
-					      .buf_alloc = eng->buf_alloc };
-
-		eng->rst_head = (eng->rst_head + 1) % VSOCK_RST_RING;
-		eng->rst_n--;
-		eng->st.rst_sent++;
-		out = put_hdr(iov, n, &h);
-	}
-	/* Round robin, so one busy connection cannot starve the others. */
-	for (unsigned int i = 0; !out && i < eng->nconns; i++) {
-		unsigned int k = (eng->cursor + i) % eng->nconns;
-
-		out = conn_output(eng, eng->conns[k], iov, n, len);
-		if (out)
-			eng->cursor = (k + 1) % eng->nconns;
-	}
-	eng->wake_owed = false; /* the rx worker services after its batch */
-	pthread_mutex_unlock(&eng->lock);
-	return out;
 }
 
 /* ---- set-up, reset, services ---- */
@@ -857,7 +398,7 @@ static void engine_drop(struct vsock_engine *eng, bool all)
 			i++;
 			continue;
 		}
-		conn_free(c);
+		vsock_conn_free(c);
 		eng->conns[i] = eng->conns[--eng->nconns];
 		closed++;
 	}
@@ -914,8 +455,8 @@ static int engine_listen(struct vsock_engine *eng)
 		rc = -errno;
 		goto out_close;
 	}
-	rc = vireo_loop_watch_fd(eng->loop, eng->listen_fd, VIREO_POLL_IN, on_accept, eng,
-				 &eng->listen_watch);
+	rc = vireo_loop_watch_fd(eng->loop, eng->listen_fd, VIREO_POLL_IN, vsock_engine_on_accept,
+				 eng, &eng->listen_watch);
 	if (rc < 0) {
 		unlink(eng->uds);
 		goto out_close;
@@ -1024,18 +565,18 @@ int vsock_engine_connect(struct vsock_engine *eng, uint32_t port, int *fd)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	pthread_mutex_lock(&eng->lock);
-	c = conn_new(eng, VC_HOST_REQ, 0, port, sv[0]);
+	c = vsock_conn_new(eng, VC_HOST_REQ, 0, port, sv[0]);
 	if (!c) {
 		pthread_mutex_unlock(&eng->lock);
 		close(sv[0]);
 		close(sv[1]);
 		return -EMFILE;
 	}
-	c->host_port = engine_next_port(eng, port);
+	c->host_port = vsock_engine_next_port(eng, port);
 	c->service = true;
 	c->owe_request = true;
 	eng->wake_owed = true;
-	engine_unlock(eng);
+	vsock_engine_unlock(eng);
 	*fd = sv[1];
 	return 0;
 }
