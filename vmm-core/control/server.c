@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "control/proto.h"
+#include "util/unix_listen.h"
 
 struct ctl_server {
 	int listen_fd;
@@ -332,24 +333,6 @@ static void *ctl_thread(void *arg)
 	return NULL;
 }
 
-/* Removes a socket file nobody answers on; refuses to touch a live one. */
-static int ctl_claim_path(const char *path)
-{
-	struct stat st;
-	int fd;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = ctl_connect(path);
-	if (fd >= 0) {
-		close(fd);
-		return -EADDRINUSE;
-	}
-	return unlink(path) < 0 ? -errno : 0;
-}
-
 int ctl_server_start(const char *path, const struct ctl_command *cmds, void *ctx,
 		     struct ctl_server **out)
 {
@@ -360,15 +343,11 @@ int ctl_server_start_async(const char *path, const struct ctl_command *cmds,
 			   const struct ctl_async_command *acmds, void *ctx,
 			   struct ctl_server **out)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct ctl_server *srv;
 	int rc;
 
-	if (strlen(path) >= sizeof(addr.sun_path))
+	if (strlen(path) >= sizeof(srv->path))
 		return -ENAMETOOLONG;
-	rc = ctl_claim_path(path);
-	if (rc < 0)
-		return rc;
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
@@ -376,7 +355,6 @@ int ctl_server_start_async(const char *path, const struct ctl_command *cmds,
 	srv->acmds = acmds;
 	srv->ctx = ctx;
 	strcpy(srv->path, path);
-	strcpy(addr.sun_path, path);
 
 	pthread_mutex_init(&srv->done_lock, NULL);
 	srv->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -389,15 +367,11 @@ int ctl_server_start_async(const char *path, const struct ctl_command *cmds,
 		rc = -errno;
 		goto out_close_done;
 	}
-	srv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* Owner and group only: the socket can add devices and power guests off. */
+	srv->listen_fd = unix_listen(path, SOCK_NONBLOCK, CTL_MAX_CLIENTS, 0660);
 	if (srv->listen_fd < 0) {
-		rc = -errno;
+		rc = srv->listen_fd;
 		goto out_close_stop;
-	}
-	if (bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    chmod(path, 0660) < 0 || listen(srv->listen_fd, CTL_MAX_CLIENTS) < 0) {
-		rc = -errno;
-		goto out_close_listen;
 	}
 	rc = -pthread_create(&srv->thread, NULL, ctl_thread, srv);
 	if (rc < 0)
@@ -407,7 +381,6 @@ int ctl_server_start_async(const char *path, const struct ctl_command *cmds,
 
 out_unlink:
 	unlink(path);
-out_close_listen:
 	close(srv->listen_fd);
 out_close_stop:
 	close(srv->stop_fd);

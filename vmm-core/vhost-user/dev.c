@@ -16,6 +16,7 @@
 
 #include <vireo/log.h>
 
+#include "util/unix_listen.h"
 #include "vhost-user/internal.h"
 
 #define TAG "vhost-user"
@@ -160,49 +161,19 @@ static void *vu_control_thread(void *arg)
 	return NULL;
 }
 
-/* Removes a socket file nobody answers on; refuses a live one or a non-socket. */
-static int vu_claim_path(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
-	close(fd);
-	if (rc == 0)
-		return -EADDRINUSE;
-	return unlink(path) < 0 ? -errno : 0;
-}
-
 int vu_dev_start(struct vu_dev *dev)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int rc;
 
-	rc = vu_claim_path(dev->path);
-	if (rc < 0)
-		return rc;
-	strcpy(addr.sun_path, dev->path);
 	dev->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (dev->stop_fd < 0)
 		return -errno;
-	dev->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* One frontend at a time: a backlog of one. */
+	dev->listen_fd = unix_listen(dev->path, 0, 1, 0);
 	if (dev->listen_fd < 0) {
-		rc = -errno;
+		rc = dev->listen_fd;
+		dev->listen_fd = -1;
 		goto out_close_stop;
-	}
-	if (bind(dev->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    listen(dev->listen_fd, 1) < 0) {
-		rc = -errno;
-		goto out_close_listen;
 	}
 	rc = -pthread_create(&dev->control, NULL, vu_control_thread, dev);
 	if (rc < 0)
@@ -212,7 +183,6 @@ int vu_dev_start(struct vu_dev *dev)
 
 out_unlink:
 	unlink(dev->path);
-out_close_listen:
 	close(dev->listen_fd);
 	dev->listen_fd = -1;
 out_close_stop:

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/unix_listen.h"
 #include "virtqueue/iov.h"
 
 /* ---- connections ---- */
@@ -416,44 +417,15 @@ void vsock_engine_reset(struct vsock_engine *eng)
 	engine_drop(eng, false);
 }
 
-/* Removes a socket file nobody answers on; refuses a live one or a non-socket. */
-static int engine_claim_path(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
-	close(fd);
-	if (rc == 0)
-		return -EADDRINUSE;
-	return unlink(path) < 0 ? -errno : 0;
-}
-
 static int engine_listen(struct vsock_engine *eng)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int rc;
 
-	rc = engine_claim_path(eng->uds);
-	if (rc < 0)
+	eng->listen_fd = unix_listen(eng->uds, SOCK_NONBLOCK, 16, 0);
+	if (eng->listen_fd < 0) {
+		rc = eng->listen_fd;
+		eng->listen_fd = -1;
 		return rc;
-	strcpy(addr.sun_path, eng->uds);
-	eng->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (eng->listen_fd < 0)
-		return -errno;
-	if (bind(eng->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    listen(eng->listen_fd, 16) < 0) {
-		rc = -errno;
-		goto out_close;
 	}
 	rc = vireo_loop_watch_fd(eng->loop, eng->listen_fd, VIREO_POLL_IN, vsock_engine_on_accept,
 				 eng, &eng->listen_watch);
