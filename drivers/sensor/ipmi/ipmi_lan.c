@@ -38,6 +38,7 @@
 struct lan {
 	ipmi_con_t *con;
 	int up;	      /* 1: session up; 0: not yet; < 0: -errno of the last failure */
+	bool changed; /* the library reported the session's state (open waits on it) */
 	bool closed;  /* close_connection_done reported */
 	uint64_t seq; /* the request being waited for; older answers are dropped */
 	bool done;    /* its response (or the library's error) came */
@@ -65,6 +66,17 @@ static void lan_vlog(os_handler_t *h, const char *fmt, enum ipmi_log_type_e type
 	vireo_logv(lvl, "openipmi", fmt, ap);
 }
 
+/*
+ * OpenIPMI's error values: an errno, or an IPMI completion code, RMCP+ status or SOL
+ * error with a type in the top byte (IPMI_IPMI_ERR_VAL() ...). Return: a -errno.
+ */
+static int lan_errno(int err)
+{
+	if (err <= 0 || (err & 0xff000000))
+		return -EIO;
+	return -err;
+}
+
 /* Takes a reference on the shared OS handler. Caller holds g_lan_lock. */
 static int lan_get_os(void)
 {
@@ -83,7 +95,7 @@ static int lan_get_os(void)
 		g_os->free_os_handler(g_os);
 		g_os = NULL;
 		g_users = 0;
-		return -(rc & 0xffff ? rc & 0xffff : EIO);
+		return lan_errno(rc);
 	}
 	return 0;
 }
@@ -128,12 +140,13 @@ static void lan_con_changed(ipmi_con_t *con, int err, unsigned int port, int any
 
 	(void)con;
 	(void)port;
+	l->changed = true;
 	if (!err || any_up) {
 		l->up = 1;
 		return;
 	}
-	/* OpenIPMI's errors are errnos or IPMI completion codes with a flag bit. */
-	l->up = (err & ~0xffff) || !err ? -EHOSTUNREACH : -err;
+	/* A completion code or RMCP+ status (no answer, refused): the BMC is not there. */
+	l->up = err & 0xff000000 ? -EHOSTUNREACH : lan_errno(err);
 	VIREO_WARN("%s: LAN session down (OpenIPMI error 0x%x)", l->id, (unsigned int)err);
 }
 
@@ -212,7 +225,7 @@ static int lan_cmd(struct ipmi_dev *d, uint8_t lun, uint8_t netfn, uint8_t cmd, 
 	rc = l->con->send_command(l->con, (ipmi_addr_t *)&si, sizeof(si), &msg, lan_rsp, rspi);
 	if (rc) {
 		ipmi_free_msg_item(rspi);
-		rc = -(rc & 0xffff ? rc & 0xffff : EIO);
+		rc = lan_errno(rc);
 		goto out_unlock;
 	}
 	lan_run(&l->done, now_ms() + d->timeout_ms);
@@ -318,7 +331,7 @@ int ipmi_lan_open(struct ipmi_dev *d, const struct ipmi_lan_cfg *cfg, unsigned i
 	}
 	rc = ipmi_lanp_setup_con(parm, np, g_os, NULL, &l->con);
 	if (rc) {
-		rc = -(rc & 0xffff ? rc & 0xffff : EINVAL);
+		rc = lan_errno(rc);
 		VIREO_ERR("%s: %s: cannot set up a LAN connection: %s", id, d->where,
 			  strerror(-rc));
 		goto out_put_os;
@@ -327,17 +340,18 @@ int ipmi_lan_open(struct ipmi_dev *d, const struct ipmi_lan_cfg *cfg, unsigned i
 	if (rc == 0)
 		rc = l->con->start_con(l->con);
 	if (rc == 0) {
-		bool up = false;
 		int64_t deadline = now_ms() + timeout_ms;
 
-		/* lan_run() wants a flag: poll the state in short steps. */
-		while (!up && now_ms() < deadline) {
-			lan_run(&up, now_ms() + LAN_STEP_MS);
-			up = l->up != 0;
+		/* Until the library says up or down (an "up" may follow a first failure). */
+		while (l->up <= 0 && now_ms() < deadline) {
+			l->changed = false;
+			lan_run(&l->changed, deadline);
+			if (l->up < 0 && l->up != -EHOSTUNREACH)
+				break; /* refused (credentials): no retry will help */
 		}
 		rc = l->up > 0 ? 0 : l->up < 0 ? l->up : -EHOSTUNREACH;
 	} else {
-		rc = -(rc & 0xffff ? rc & 0xffff : EIO);
+		rc = lan_errno(rc);
 	}
 	if (rc < 0) {
 		VIREO_ERR("%s: %s: no LAN session with the BMC in %u ms: %s (user, password, "
