@@ -35,6 +35,7 @@ VIREO_PACKAGES=(
 	dwarves         # pahole: BTF for modules built against 6.12
 	lm-sensors      # `sensors`, run in a lab guest through its host root, lists vireod's LM75s
 	openipmi        # ipmi_sim: the BMC behind the sensor-ipmi test's guest KCS interface
+	libopenipmi-dev # sensor-ipmi's transport=lan (LGPL libOpenIPMI; the i2c/ipmi-chain test)
 )
 
 # Prints the packages of VIREO_PACKAGES that are not installed.

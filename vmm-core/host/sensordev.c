@@ -43,6 +43,7 @@ struct host_sensor {
 	bool thread_started;
 	bool stop;
 	bool closed;
+	bool ops_closed;	  /* under op_lock: the driver's close ran; no more calls */
 	atomic_uint refs;	  /* the core's (until close) plus each host_sensor_ref */
 	struct host_sensor *next; /* in g_sensors while started and not closed */
 };
@@ -193,7 +194,12 @@ static int hs_describe(struct host_sensor *hs, unsigned int index, struct vireo_
 
 	memset(ch, 0, sizeof(*ch));
 	ch->struct_size = sizeof(*ch);
+	*reason = HOST_SENSOR_OK;
 	pthread_mutex_lock(&hs->op_lock);
+	if (hs->ops_closed) {
+		pthread_mutex_unlock(&hs->op_lock);
+		return -ENODEV; /* a device model's late call (host_sensor_ref_set_threshold) */
+	}
 	rc = hs->ops->get_channel(&hs->handle, index, ch);
 	pthread_mutex_unlock(&hs->op_lock);
 	rc = host_driver_rc(&g_sensordev_rl, hs->name, hs->id, "get_channel", rc);
@@ -440,8 +446,12 @@ void host_sensor_close(struct host_sensor *hs)
 		pthread_mutex_unlock(&hs->lock);
 		pthread_join(hs->thread, NULL);
 	}
+	/* Under op_lock: a device model's host_sensor_ref_set_threshold() may be in the driver. */
+	pthread_mutex_lock(&hs->op_lock);
+	hs->ops_closed = true;
 	if (hs->ops->close)
 		hs->ops->close(&hs->handle);
+	pthread_mutex_unlock(&hs->op_lock);
 	pthread_mutex_lock(&hs->lock);
 	hs->closed = true;
 	pthread_mutex_unlock(&hs->lock);
@@ -521,6 +531,10 @@ int host_sensor_set_threshold(struct host_sensor *hs, unsigned int index, unsign
 	if (!(cur.flags & VIREO_SENSOR_CH_WRITABLE) || !hs->ops->set_threshold)
 		return -EOPNOTSUPP;
 	pthread_mutex_lock(&hs->op_lock);
+	if (hs->ops_closed) {
+		pthread_mutex_unlock(&hs->op_lock);
+		return -ENODEV;
+	}
 	rc = hs->ops->set_threshold(&hs->handle, index, which, value);
 	pthread_mutex_unlock(&hs->op_lock);
 	rc = host_driver_rc(&g_sensordev_rl, hs->name, hs->id, "set_threshold", rc);
@@ -625,6 +639,12 @@ int host_sensor_ref_read(const struct host_sensor_ref *ref, int64_t *value, uint
 		*timestamp_ns = c->r.timestamp_ns;
 	pthread_mutex_unlock(&hs->lock);
 	return rc;
+}
+
+int host_sensor_ref_set_threshold(const struct host_sensor_ref *ref, unsigned int which,
+				  int64_t value)
+{
+	return host_sensor_set_threshold(ref->hs, ref->index, which, value);
 }
 
 void host_sensor_ref_put(struct host_sensor_ref *ref)

@@ -151,7 +151,8 @@ unsigned int host_sensor_poll(struct host_sensor *hs, uint64_t now_ns, uint64_t 
  * Return: 0, -ENOENT (no such channel), -EINVAL (@which unknown or absent on the
  * channel), -EOPNOTSUPP (limits read-only), -ERANGE (the hardware cannot hold it), -EIO
  * (the driver's read-back broke a rule; the old description stays), or the driver's error.
- * Context: control thread.
+ * Context: any thread (the control thread; device models through
+ * host_sensor_ref_set_threshold()).
  */
 int host_sensor_set_threshold(struct host_sensor *hs, unsigned int index, unsigned int which,
 			      int64_t value);
@@ -195,6 +196,15 @@ int host_sensor_ref_get(const char *id, const char *channel, struct host_sensor_
  * Context: any thread; never calls the driver.
  */
 int host_sensor_ref_read(const struct host_sensor_ref *ref, int64_t *value, uint64_t *timestamp_ns);
+
+/**
+ * host_sensor_ref_set_threshold() - host_sensor_set_threshold() on the referenced
+ * channel, from any thread (it calls the driver under the instance's op lock, so it
+ * may block for the driver's I/O).
+ * Return: as host_sensor_set_threshold(); -ENODEV once the device is closed.
+ */
+int host_sensor_ref_set_threshold(const struct host_sensor_ref *ref, unsigned int which,
+				  int64_t value);
 
 /** host_sensor_ref_put() - Drop the reference. */
 void host_sensor_ref_put(struct host_sensor_ref *ref);

@@ -236,7 +236,7 @@ static int i2c_add_sensor(struct virtio_i2c *i2c, const char *text, char *err, s
 		i2c_source_close(&s->src);
 		return -EINVAL;
 	}
-	lm75_init(&s->lm, i2c_source_read, &s->src);
+	i2c_source_attach(&s->src, &s->lm);
 	i2c->nsensors++;
 	return 0;
 }

@@ -71,20 +71,47 @@ static int i2c_source_open_sensor(struct i2c_source *src, const char *dev, const
 	return 0;
 }
 
+/* Takes the leading "lm75:", "tmp75:", "limits-to-host:" options off @text. */
+static const char *i2c_source_options(struct i2c_source *src, const char *text)
+{
+	for (;;) {
+		if (strncmp(text, "lm75:", 5) == 0) {
+			src->model = LM75_MODEL_LM75;
+			text += 5;
+		} else if (strncmp(text, "tmp75:", 6) == 0) {
+			src->model = LM75_MODEL_TMP75;
+			text += 6;
+		} else if (strncmp(text, "limits-to-host:", 15) == 0) {
+			src->limits_to_host = true;
+			text += 15;
+		} else {
+			return text;
+		}
+	}
+}
+
 int i2c_source_open(struct i2c_source *src, const char *text, char *err, size_t errlen)
 {
-	const char *colon = strchr(text, ':');
+	const char *colon;
 	char dev[64];
 	size_t n;
 
 	memset(src, 0, sizeof(*src));
 	snprintf(src->desc, sizeof(src->desc), "%s", text);
+	text = i2c_source_options(src, text);
+	colon = strchr(text, ':');
 	if (!colon || colon == text || colon[1] == '\0') {
 		snprintf(err, errlen, "source '%s': expected DEV:CHANNEL, const:MC or file:PATH",
 			 text);
 		return -EINVAL;
 	}
 	n = (size_t)(colon - text);
+	if (src->limits_to_host && ((n == 5 && strncmp(text, "const", 5) == 0) ||
+				    (n == 4 && strncmp(text, "file", 4) == 0))) {
+		snprintf(err, errlen, "source '%s': limits-to-host needs a DEV:CHANNEL source",
+			 src->desc);
+		return -EINVAL;
+	}
 	if (n == 5 && strncmp(text, "const", 5) == 0) {
 		src->kind = I2C_SOURCE_CONST;
 		if (i2c_parse_i64(colon + 1, &src->value) < 0) {
@@ -142,6 +169,31 @@ int i2c_source_read(void *ctx, int64_t *mc)
 	default:
 		return -ENODEV;
 	}
+}
+
+void i2c_source_limit(void *ctx, unsigned int reg, int32_t mc)
+{
+	struct i2c_source *src = ctx;
+	int rc;
+
+	/* THYST has no counterpart among a sensor channel's limits: it stays local. */
+	if (reg != LM75_REG_TOS || src->kind != I2C_SOURCE_SENSOR || !src->limits_to_host)
+		return;
+	rc = host_sensor_ref_set_threshold(src->sensor, VIREO_SENSOR_MAX, mc);
+	if (rc == 0)
+		src->limits_forwarded++;
+	else if (rc == -EOPNOTSUPP || rc == -EINVAL)
+		src->limits_local++; /* read-only or absent on the host: local, as on a chip */
+	else
+		src->limits_failed++; /* -ERANGE, the driver's I/O error: logged by the service */
+}
+
+void i2c_source_attach(struct i2c_source *src, struct lm75 *lm)
+{
+	lm75_init(lm, i2c_source_read, src);
+	lm75_set_model(lm, src->model);
+	if (src->limits_to_host)
+		lm75_set_limit_hook(lm, i2c_source_limit, src);
 }
 
 void i2c_source_close(struct i2c_source *src)

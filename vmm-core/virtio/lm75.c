@@ -13,25 +13,39 @@
 
 static const unsigned int lm75_fault_queue[4] = { 1, 2, 4, 6 };
 
-uint16_t lm75_mc_to_reg(int64_t mc)
+uint16_t lm75_mc_to_reg_bits(int64_t mc, unsigned int bits)
 {
-	int64_t half;
+	/* Work in steps of the resolution: q sixteenths of a degree (8 at 9 bits). */
+	int64_t q = (int64_t)1 << (12 - bits), den = 1000 * q, steps;
 
 	/* Far outside the register's range: clamp first, so the rounding cannot overflow. */
 	if (mc > 1000000)
 		mc = 1000000;
 	if (mc < -1000000)
 		mc = -1000000;
-	/* Nearest 0.5 °C step, halves away from zero; the register shows -128..127.5. */
+	/* Nearest step, halves away from zero; the register shows -128 .. +127.9375. */
 	if (mc >= 0)
-		half = (mc + 250) / 500;
+		steps = (mc * 16 + den / 2) / den;
 	else
-		half = -((-mc + 250) / 500);
-	if (half > 255)
-		half = 255;
-	if (half < -256)
-		half = -256;
-	return (uint16_t)(((uint32_t)half & 0x1ffu) << 7);
+		steps = -((-mc * 16 + den / 2) / den);
+	if (steps > 2047 / q)
+		steps = 2047 / q;
+	if (steps < -2048 / q)
+		steps = -2048 / q;
+	return (uint16_t)(((uint32_t)(steps * q) & 0xfffu) << 4);
+}
+
+uint16_t lm75_mc_to_reg(int64_t mc)
+{
+	return lm75_mc_to_reg_bits(mc, 9);
+}
+
+int32_t lm75_reg12_to_mc(uint16_t reg)
+{
+	int16_t v = (int16_t)(reg & 0xfff0u);
+
+	/* Bits 15..4 hold sixteenths of a degree: v / 16 * 62.5, truncated toward zero. */
+	return (int32_t)v * 1000 / 256;
 }
 
 int32_t lm75_reg_to_mc(uint16_t reg)
@@ -40,6 +54,50 @@ int32_t lm75_reg_to_mc(uint16_t reg)
 
 	/* Arithmetic on the signed value: bits 15..7 hold half-degrees. */
 	return (int32_t)(v / 128) * 500;
+}
+
+const char *lm75_model_name(enum lm75_model model)
+{
+	return model == LM75_MODEL_TMP75 ? "tmp75" : "lm75";
+}
+
+void lm75_set_model(struct lm75 *s, enum lm75_model model)
+{
+	s->model = model;
+}
+
+void lm75_set_limit_hook(struct lm75 *s, lm75_limit_fn fn, void *ctx)
+{
+	s->limit_hook = fn;
+	s->limit_ctx = ctx;
+}
+
+static bool lm75_is_tmp75(const struct lm75 *s)
+{
+	return s->model == LM75_MODEL_TMP75;
+}
+
+/* Temperature resolution in bits: 9 on an LM75, R1:R0 + 9 on a TMP75. */
+static unsigned int lm75_res_bits(const struct lm75 *s)
+{
+	if (!lm75_is_tmp75(s))
+		return 9;
+	return 9 + ((s->config & TMP75_CONF_RES_MASK) >> TMP75_CONF_RES_SHIFT);
+}
+
+/* Conversion time: the LM75's 100 ms; the TMP75's per resolution (SBOS288 table 7-10). */
+static uint64_t lm75_conv_ms(const struct lm75 *s)
+{
+	static const uint64_t tmp75_ms[4] = { 28, 55, 110, 220 };
+
+	if (!lm75_is_tmp75(s))
+		return LM75_CONV_MS;
+	return tmp75_ms[lm75_res_bits(s) - 9];
+}
+
+static int32_t lm75_limit_mc(const struct lm75 *s, uint16_t reg)
+{
+	return lm75_is_tmp75(s) ? lm75_reg12_to_mc(reg) : lm75_reg_to_mc(reg);
 }
 
 void lm75_init(struct lm75 *s, lm75_source_fn source, void *ctx)
@@ -100,7 +158,7 @@ static void lm75_convert(struct lm75 *s, unsigned int n)
 		s->last_src_err = rc;
 	} else {
 		s->last_src_err = 0;
-		s->temp = lm75_mc_to_reg(mc);
+		s->temp = lm75_mc_to_reg_bits(mc, lm75_res_bits(s));
 	}
 	/* Every conversion of the catch-up saw the same (latest) host value. */
 	for (unsigned int i = 0; i < n; i++) {
@@ -116,15 +174,22 @@ void lm75_tick(struct lm75 *s, uint64_t now_ms)
 	if (!s->powered) {
 		/* Power-up: the first access finds a conversion done. */
 		s->powered = true;
-		s->next_ms = now_ms + LM75_CONV_MS;
+		s->next_ms = now_ms + lm75_conv_ms(s);
 		if (!(s->config & LM75_CONF_SHUTDOWN))
 			lm75_convert(s, 1);
 		return;
 	}
+	if (s->oneshot_busy && now_ms >= s->oneshot_ms) {
+		/* TMP75: the one-shot conversion is done; the device stays shut down. */
+		s->oneshot_busy = false;
+		s->oneshot_done = true;
+		s->oneshots++;
+		lm75_convert(s, 1);
+	}
 	if (s->config & LM75_CONF_SHUTDOWN || now_ms < s->next_ms)
 		return;
-	due = (now_ms - s->next_ms) / LM75_CONV_MS + 1;
-	s->next_ms += due * LM75_CONV_MS;
+	due = (now_ms - s->next_ms) / lm75_conv_ms(s) + 1;
+	s->next_ms += due * lm75_conv_ms(s);
 	lm75_convert(s, due > LM75_CATCHUP ? LM75_CATCHUP : (unsigned int)due);
 }
 
@@ -144,7 +209,7 @@ static void lm75_write_conf(struct lm75 *s, uint8_t v, uint64_t now_ms)
 {
 	uint8_t old = s->config;
 
-	s->config = v & LM75_CONF_WRITEABLE;
+	s->config = v & (lm75_is_tmp75(s) ? TMP75_CONF_WRITEABLE : LM75_CONF_WRITEABLE);
 	if ((old ^ s->config) & LM75_CONF_INT) {
 		/* A new mode starts from a released output and a fresh count. */
 		lm75_set_os(s, false);
@@ -154,9 +219,19 @@ static void lm75_write_conf(struct lm75 *s, uint8_t v, uint64_t now_ms)
 	if (!(old & LM75_CONF_SHUTDOWN) && (s->config & LM75_CONF_SHUTDOWN) &&
 	    (s->config & LM75_CONF_INT))
 		lm75_set_os(s, false);
-	if ((old & LM75_CONF_SHUTDOWN) && !(s->config & LM75_CONF_SHUTDOWN))
+	if ((old & LM75_CONF_SHUTDOWN) && !(s->config & LM75_CONF_SHUTDOWN)) {
 		/* Waking up: the next conversion completes one period from now. */
-		s->next_ms = now_ms + LM75_CONV_MS;
+		s->next_ms = now_ms + lm75_conv_ms(s);
+		s->oneshot_busy = false;
+	}
+	if ((old ^ s->config) & LM75_CONF_SHUTDOWN)
+		s->oneshot_done = false;
+	/* TMP75: OS written 1 in shutdown starts one conversion; ignored otherwise. */
+	if (lm75_is_tmp75(s) && (v & TMP75_CONF_OS) && (s->config & LM75_CONF_SHUTDOWN) &&
+	    !s->oneshot_busy) {
+		s->oneshot_busy = true;
+		s->oneshot_ms = now_ms + lm75_conv_ms(s);
+	}
 }
 
 int lm75_write(struct lm75 *s, const uint8_t *buf, size_t len, uint64_t now_ms)
@@ -181,7 +256,9 @@ int lm75_write(struct lm75 *s, const uint8_t *buf, size_t len, uint64_t now_ms)
 	*r = (uint16_t)((*r & 0x00ffu) | ((uint16_t)buf[1] << 8));
 	if (len >= 3)
 		*r = (uint16_t)((*r & 0xff00u) | buf[2]);
-	*r &= LM75_REG9_MASK;
+	*r &= lm75_is_tmp75(s) ? 0xfff0u : LM75_REG9_MASK;
+	if (s->limit_hook)
+		s->limit_hook(s->limit_ctx, s->pointer, lm75_limit_mc(s, *r));
 	return 0;
 }
 
@@ -193,7 +270,13 @@ int lm75_read(struct lm75 *s, uint8_t *buf, size_t len, uint64_t now_ms)
 	if (len == 0)
 		return 0;
 	if (s->pointer == LM75_REG_CONF) {
-		memset(buf, s->config, len);
+		uint8_t c = s->config;
+
+		/* TMP75: OS reads 1 once a one-shot is done, 0 while it runs or when awake. */
+		if (lm75_is_tmp75(s) && (c & LM75_CONF_SHUTDOWN) && s->oneshot_done &&
+		    !s->oneshot_busy)
+			c |= TMP75_CONF_OS;
+		memset(buf, c, len);
 	} else {
 		v = s->pointer == LM75_REG_TEMP ? s->temp : *lm75_reg16(s, s->pointer);
 		for (size_t i = 0; i < len; i++)
@@ -213,9 +296,12 @@ void lm75_get_state(const struct lm75 *s, struct lm75_state *st)
 	st->temp = s->temp;
 	st->thyst = s->thyst;
 	st->tos = s->tos;
-	st->temp_mc = lm75_reg_to_mc(s->temp);
-	st->thyst_mc = lm75_reg_to_mc(s->thyst);
-	st->tos_mc = lm75_reg_to_mc(s->tos);
+	st->temp_mc = lm75_limit_mc(s, s->temp);
+	st->thyst_mc = lm75_limit_mc(s, s->thyst);
+	st->tos_mc = lm75_limit_mc(s, s->tos);
+	st->model = s->model;
+	st->resolution_bits = lm75_res_bits(s);
+	st->oneshots = s->oneshots;
 	st->shutdown = s->config & LM75_CONF_SHUTDOWN;
 	st->interrupt_mode = s->config & LM75_CONF_INT;
 	st->os_active = s->os_active;

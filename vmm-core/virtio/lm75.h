@@ -28,9 +28,24 @@
  *   active again (and a read), and so on. Entering shutdown resets it in interrupt
  *   mode; changing mode resets it. The pin is open-drain: its level follows POL.
  *
- * Not modelled: the TMP75-class one-shot bit and resolution bits (this is an LM75:
- * bits 7..5 read 0), bus timeouts, SMBus alert response, conversion time at power-up
- * (the first access converts at once).
+ * The TMP75 variant (lm75_set_model(); TI TMP75/TMP175 datasheet SBOS288, §7.4-7.5)
+ * adds, on the same registers:
+ * - Resolution R1:R0 (configuration bits 6..5): 9, 10, 11 or 12 bits (0.5 down to
+ *   0.0625 °C), with conversion times 27.5, 55, 110 and 220 ms (28 ms here: whole
+ *   milliseconds). The temperature register holds 12 bits (15..4); at 9-11 bits the
+ *   unused low bits read 0. TLOW/THIGH (THYST/TOS here) are 12-bit registers.
+ * - One-shot OS (configuration bit 7): writing 1 while in shutdown (SD set, before or
+ *   by the same write) starts one conversion; it completes one conversion time later
+ *   and the device stays shut down. OS reads 0 while that conversion runs and 1 once it
+ *   is done (until the device leaves shutdown); in continuous mode a 1 written to OS is
+ *   ignored and OS reads 0. Power-up configuration is 00h, as on the LM75.
+ *
+ * Limit writes can be reported (lm75_set_limit_hook()): the owner forwards a guest's
+ * TOS to a host sensor's threshold (i2c_source.c). The register keeps what was written
+ * whatever the hook does, as on the chip.
+ *
+ * Not modelled: bus timeouts, SMBus alert response, conversion time at power-up (the
+ * first access converts at once).
  *
  * Threading: none; the owner serialises calls.
  */
@@ -54,6 +69,11 @@
 #define LM75_CONF_FQ_SHIFT  3
 #define LM75_CONF_FQ_MASK   (3u << LM75_CONF_FQ_SHIFT)
 #define LM75_CONF_WRITEABLE 0x1fu
+/* TMP75 only: resolution and one-shot. */
+#define TMP75_CONF_RES_SHIFT 5
+#define TMP75_CONF_RES_MASK  (3u << TMP75_CONF_RES_SHIFT)
+#define TMP75_CONF_OS	     (1u << 7)
+#define TMP75_CONF_WRITEABLE 0x7fu
 
 /* Power-up limits: 75 and 80 °C. */
 #define LM75_THYST_RESET 0x4b00u
@@ -70,10 +90,25 @@
  */
 typedef int (*lm75_source_fn)(void *ctx, int64_t *millideg);
 
+/**
+ * A guest wrote limit @reg (LM75_REG_THYST or LM75_REG_TOS); @millideg is the register's
+ * new value. Called from lm75_write(), on the caller's thread.
+ */
+typedef void (*lm75_limit_fn)(void *ctx, unsigned int reg, int32_t millideg);
+
+/** Which chip the registers behave as. */
+enum lm75_model {
+	LM75_MODEL_LM75 = 0, /* the default */
+	LM75_MODEL_TMP75,
+};
+
 /** An LM75. Fields are the model's; read them through lm75_get_state(). */
 struct lm75 {
 	lm75_source_fn source;
 	void *source_ctx;
+	lm75_limit_fn limit_hook;
+	void *limit_ctx;
+	enum lm75_model model;
 
 	uint8_t pointer;
 	uint8_t config;
@@ -91,6 +126,11 @@ struct lm75 {
 	uint64_t src_errs; /* source reads that failed */
 	int last_src_err;
 	uint32_t os_changes; /* O.S. transitions, for the log and stats */
+
+	bool oneshot_busy;   /* TMP75: a one-shot conversion is running */
+	bool oneshot_done;   /* TMP75: one completed since shutdown began */
+	uint64_t oneshot_ms; /* when the running one completes */
+	uint64_t oneshots;   /* one-shot conversions done */
 };
 
 /** A snapshot for logs and `vireoctl device stats`. */
@@ -102,6 +142,9 @@ struct lm75_state {
 	bool os_pin_high; /* the pin's level: active low unless POL */
 	uint64_t conversions, source_errors;
 	uint32_t os_changes;
+	enum lm75_model model;
+	unsigned int resolution_bits; /* 9 on an LM75 */
+	uint64_t oneshots;
 };
 
 /**
@@ -124,6 +167,18 @@ int lm75_write(struct lm75 *s, const uint8_t *buf, size_t len, uint64_t now_ms);
  */
 int lm75_read(struct lm75 *s, uint8_t *buf, size_t len, uint64_t now_ms);
 
+/**
+ * lm75_set_model() - Behave as @model from now on (call right after lm75_init()).
+ * Context: any.
+ */
+void lm75_set_model(struct lm75 *s, enum lm75_model model);
+
+/** lm75_model_name() - "lm75" or "tmp75". */
+const char *lm75_model_name(enum lm75_model model);
+
+/** lm75_set_limit_hook() - Report THYST and TOS writes to @fn (NULL: none). */
+void lm75_set_limit_hook(struct lm75 *s, lm75_limit_fn fn, void *ctx);
+
 /** lm75_tick() - Run the conversions due by @now_ms (accesses do this themselves). */
 void lm75_tick(struct lm75 *s, uint64_t now_ms);
 
@@ -135,5 +190,14 @@ uint16_t lm75_mc_to_reg(int64_t millideg);
 
 /** lm75_reg_to_mc() - A 9-bit temperature register to millidegrees. */
 int32_t lm75_reg_to_mc(uint16_t reg);
+
+/**
+ * lm75_mc_to_reg_bits() - Millidegrees to a register of @bits resolution (9-12; the
+ * nearest step, halves away from zero, clamped to -128 .. +127.9375 °C).
+ */
+uint16_t lm75_mc_to_reg_bits(int64_t millideg, unsigned int bits);
+
+/** lm75_reg12_to_mc() - A 12-bit (or coarser) register to millidegrees, rounded down. */
+int32_t lm75_reg12_to_mc(uint16_t reg);
 
 #endif /* VIREO_VIRTIO_LM75_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * sensor-ipmi: a BMC's sensors through the OpenIPMI kernel interface (/dev/ipmi0). At
+ * sensor-ipmi: a BMC's sensors through the OpenIPMI kernel interface (/dev/ipmi0) or the
+ * BMC's LAN interface (transport=lan; ipmi_dev.h has both transports). At
  * open the driver walks the BMC's SDR repository (Get SDR Repository Info, Reserve SDR
  * Repository, Get SDR in partial reads, starting over on a lost reservation) and takes
  * each threshold-based sensor of a full or compact record whose unit the class has a type
@@ -46,7 +47,18 @@ struct ipmi_bmc {
 };
 
 static const struct vireo_param_decl ipmi_params[] = {
-	{ VIREO_PARAM_STRING("device", "/dev/ipmi0", "the OpenIPMI device node") },
+	{ VIREO_PARAM_STRING(
+		"transport", "kcs",
+		"kcs: the kernel's interface (device=); lan: the BMC's LAN (host=...)") },
+	{ VIREO_PARAM_STRING("device", "/dev/ipmi0", "transport=kcs: the OpenIPMI device node") },
+	{ VIREO_PARAM_STRING("host", "", "transport=lan: the BMC's address or name") },
+	{ VIREO_PARAM_STRING("port", "623", "transport=lan: the BMC's UDP port") },
+	{ VIREO_PARAM_STRING("user", "", "transport=lan: user name; empty: the anonymous user") },
+	{ VIREO_PARAM_STRING("password", "", "transport=lan: the user's password") },
+	{ VIREO_PARAM_STRING("lan-version", "auto",
+			     "transport=lan: auto (the BMC's best), 2.0 (RMCP+) or 1.5") },
+	{ VIREO_PARAM_STRING("privilege", "operator",
+			     "transport=lan: user, operator (enough to set limits) or admin") },
 	{ VIREO_PARAM_STRING("sensors", "",
 			     "sensor numbers to take, e.g. 1:4:0x10-0x1f; empty: all") },
 	{ VIREO_PARAM_BOOL("compact", "on",
@@ -372,16 +384,72 @@ static int walk_sdrs(struct ipmi_bmc *b)
 	return 0;
 }
 
+/* The transport=... parameters, then the transport's open. Return: 0 or -errno (logged). */
+static int open_transport(struct ipmi_dev *d, const struct vireo_params *params,
+			  unsigned int timeout_ms, const char *id)
+{
+	static const char *const privs[] = { "user", "operator", "admin" };
+	struct ipmi_lan_cfg cfg = { 0 };
+	const char *transport, *path, *ver, *priv;
+	int rc;
+
+	rc = vireo_param_get_string(params, "transport", &transport);
+	if (rc == 0)
+		rc = vireo_param_get_string(params, "device", &path);
+	if (rc == 0 && strcmp(transport, "kcs") == 0)
+		return ipmi_dev_open(d, path, timeout_ms, id);
+	if (rc == 0 && strcmp(transport, "lan") != 0) {
+		VIREO_ERR("%s: transport='%s': want kcs or lan", id, transport);
+		return -EINVAL;
+	}
+	if (rc == 0)
+		rc = vireo_param_get_string(params, "host", &cfg.host);
+	if (rc == 0)
+		rc = vireo_param_get_string(params, "port", &cfg.port);
+	if (rc == 0)
+		rc = vireo_param_get_string(params, "user", &cfg.user);
+	if (rc == 0)
+		rc = vireo_param_get_string(params, "password", &cfg.password);
+	if (rc == 0)
+		rc = vireo_param_get_string(params, "lan-version", &ver);
+	if (rc == 0)
+		rc = vireo_param_get_string(params, "privilege", &priv);
+	if (rc < 0) {
+		VIREO_ERR("%s: reading parameters: %s", id, strerror(-rc));
+		return rc;
+	}
+	if (!*cfg.host || !*cfg.port) {
+		VIREO_ERR("%s: transport=lan needs host= (and port=, 623 by default)", id);
+		return -EINVAL;
+	}
+	if (strcmp(ver, "auto") == 0)
+		cfg.version = 0;
+	else if (strcmp(ver, "2.0") == 0)
+		cfg.version = 20;
+	else if (strcmp(ver, "1.5") == 0)
+		cfg.version = 15;
+	else {
+		VIREO_ERR("%s: lan-version='%s': want auto, 2.0 or 1.5", id, ver);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < 3; i++)
+		if (strcmp(priv, privs[i]) == 0)
+			cfg.privilege = 2 + i; /* IPMI 2.0 table 22-28: 2 user .. 4 admin */
+	if (!cfg.privilege) {
+		VIREO_ERR("%s: privilege='%s': want user, operator or admin", id, priv);
+		return -EINVAL;
+	}
+	return ipmi_lan_open(d, &cfg, timeout_ms, id);
+}
+
 static int ipmi_open(struct vireo_sensor *sensor, const struct vireo_params *params)
 {
-	const char *id = vireo_sensor_id(sensor), *path, *filter;
+	const char *id = vireo_sensor_id(sensor), *filter;
 	uint64_t interval, timeout;
 	struct ipmi_bmc *b;
 	int rc;
 
-	rc = vireo_param_get_string(params, "device", &path);
-	if (rc == 0)
-		rc = vireo_param_get_string(params, "sensors", &filter);
+	rc = vireo_param_get_string(params, "sensors", &filter);
 	if (rc == 0)
 		rc = vireo_param_get_uint(params, "interval-ms", &interval);
 	if (rc == 0)
@@ -408,14 +476,15 @@ static int ipmi_open(struct vireo_sensor *sensor, const struct vireo_params *par
 	}
 	rc = vireo_param_get_bool(params, "compact", &b->compact);
 	if (rc == 0)
-		rc = ipmi_dev_open(&b->dev, path, (unsigned int)timeout, id);
+		rc = open_transport(&b->dev, params, (unsigned int)timeout, id);
 	if (rc < 0) {
 		free(b);
 		return rc;
 	}
 	rc = walk_sdrs(b);
 	if (rc == 0 && b->n == 0) {
-		VIREO_ERR("%s: the BMC behind %s has no sensor this driver can read", id, path);
+		VIREO_ERR("%s: the BMC behind %s has no sensor this driver can read", id,
+			  b->dev.where);
 		rc = -ENODEV;
 	}
 	if (rc < 0) {
@@ -424,7 +493,7 @@ static int ipmi_open(struct vireo_sensor *sensor, const struct vireo_params *par
 		return rc;
 	}
 	vireo_sensor_set_priv(sensor, b);
-	VIREO_INFO("%s: %u sensor(s) of the BMC behind %s", id, b->n, path);
+	VIREO_INFO("%s: %u sensor(s) of the BMC behind %s", id, b->n, b->dev.where);
 	return 0;
 }
 
@@ -543,6 +612,6 @@ static const struct vireo_match ipmi_match[] = {
 };
 
 VIREO_DRIVER(.name = "sensor-ipmi", .version = "1.0.0", .license = "MIT",
-	     .description = "a BMC's sensors over the OpenIPMI kernel interface (SDR, IPMI 2.0)",
+	     .description = "a BMC's sensors over /dev/ipmi0 or the BMC's LAN (SDR, IPMI 2.0)",
 	     .dev_class = VIREO_CLASS_SENSOR, .ops.sensor = &ipmi_ops, .match = ipmi_match,
 	     .params = ipmi_params);

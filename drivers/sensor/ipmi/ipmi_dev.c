@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * sensor-ipmi: the transport. The kernel's ipmi_devintf queues responses per open file;
+ * sensor-ipmi: the kcs transport (any /dev/ipmiN interface) and the transport-neutral
+ * ipmi_dev_cmd()/ipmi_dev_close(). The kernel's ipmi_devintf queues responses per open file;
  * each request gets a fresh msgid and anything else that arrives (events, a late answer
  * to a request that timed out here) is read and dropped, so one lost response never
  * shifts the answers of later requests.
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -19,10 +21,14 @@
 
 #include "ipmi_dev.h"
 
+static const struct ipmi_xport_ops kcs_ops;
+
 int ipmi_dev_open(struct ipmi_dev *d, const char *path, unsigned int timeout_ms, const char *id)
 {
 	memset(d, 0, sizeof(*d));
+	d->ops = &kcs_ops;
 	d->id = id;
+	snprintf(d->where, sizeof(d->where), "%s", path);
 	d->timeout_ms = timeout_ms;
 	d->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (d->fd < 0) {
@@ -35,7 +41,7 @@ int ipmi_dev_open(struct ipmi_dev *d, const char *path, unsigned int timeout_ms,
 	return 0;
 }
 
-void ipmi_dev_close(struct ipmi_dev *d)
+static void kcs_close(struct ipmi_dev *d)
 {
 	if (d->fd >= 0)
 		close(d->fd);
@@ -50,8 +56,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ipmi_dev_cmd(struct ipmi_dev *d, uint8_t lun, uint8_t netfn, uint8_t cmd, const uint8_t *req,
-		 size_t req_len, uint8_t *rsp, size_t rsp_cap)
+static int kcs_cmd(struct ipmi_dev *d, uint8_t lun, uint8_t netfn, uint8_t cmd, const uint8_t *req,
+		   size_t req_len, uint8_t *rsp, size_t rsp_cap)
 {
 	struct ipmi_system_interface_addr si = {
 		.addr_type = IPMI_SYSTEM_INTERFACE_ADDR_TYPE,
@@ -118,4 +124,23 @@ int ipmi_dev_cmd(struct ipmi_dev *d, uint8_t lun, uint8_t netfn, uint8_t cmd, co
 		memcpy(rsp, data, (size_t)n);
 		return n;
 	}
+}
+
+static const struct ipmi_xport_ops kcs_ops = {
+	.name = "kcs",
+	.cmd = kcs_cmd,
+	.close = kcs_close,
+};
+
+void ipmi_dev_close(struct ipmi_dev *d)
+{
+	if (d->ops)
+		d->ops->close(d);
+	d->ops = NULL;
+}
+
+int ipmi_dev_cmd(struct ipmi_dev *d, uint8_t lun, uint8_t netfn, uint8_t cmd, const uint8_t *req,
+		 size_t req_len, uint8_t *rsp, size_t rsp_cap)
+{
+	return d->ops->cmd(d, lun, netfn, cmd, req, req_len, rsp, rsp_cap);
 }

@@ -16,48 +16,11 @@ g=ipmi-$series
 b=$VIREO_BUILD_ROOT
 command -v ipmi_sim >/dev/null || it_fail "ipmi_sim is missing (Debian openipmi, tests/lab/deps.sh)"
 
+source "$(dirname "$0")/ipmi-bmc.sh"
 # Two free localhost ports: the BMC's serial interface (QEMU connects) and its console.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		[[ -z $(ss -Htln "sport = :$p") ]] && echo "$p" && return
-	done
-}
 bmc_port=$(free_port)
-con_port=$(free_port)
-[[ $bmc_port != "$con_port" ]] || con_port=$((bmc_port + 1))
-
-# A full sensor record (type 01h; IPMI 2.0 table 43-1), as an ipmi_sim command.
-# full_sdr NUM SENSOR_TYPE ACCESS READ_MASK SET_MASK FORMAT UNIT M B K1 K2 LINEAR NAME
-#          [UNR UC UNC LNR LC LNC]  (raw threshold fields, for fixed thresholds)
-full_sdr() {
-	local num=$1 st=$2 acc=$3 rm=$4 sm=$5 fmt=$6 unit=$7 m=$8 b=$9 k1=${10} k2=${11}
-	local lin=${12} name=${13} t=("${@:14}") i
-	((${#t[@]})) || t=(0 0 0 0 0 0)
-	local r=(0 0 0x51 0x01 $((43 + ${#name})) 0x20 0 "$num" 7 1 0x43 $((0x40 | acc << 2))
-		"$st" 1 0 0 0 0 "$rm" "$sm" $((fmt << 6)) "$unit" 0 "$lin" $((m & 0xff))
-		$(((m >> 8 & 3) << 6)) $((b & 0xff)) $(((b >> 8 & 3) << 6)) 0
-		$(((k2 & 0xf) << 4 | (k1 & 0xf))) 0 0 0 0 255 0 "${t[@]}" 0 0 0 0 0
-		$((0xc0 | ${#name})))
-	for ((i = 0; i < ${#name}; i++)); do r+=("$(printf '%d' "'${name:i:1}")"); done
-	sdr_cmd "${r[@]}"
-}
-# A compact sensor record (type 02h; table 43-2): no conversion factors.
-# compact_sdr NUM SENSOR_TYPE READING_TYPE ACCESS READ_MASK SET_MASK FORMAT UNIT NAME
-compact_sdr() {
-	local num=$1 st=$2 rt=$3 acc=$4 rm=$5 sm=$6 fmt=$7 unit=$8 name=$9 i
-	local r=(0 0 0x51 0x02 $((27 + ${#name})) 0x20 0 "$num" 7 1 0x43 $((0x40 | acc << 2))
-		"$st" "$rt" 0 0 0 0 "$rm" "$sm" $((fmt << 6)) "$unit" 0 0 0 0 0 0 0 0 0
-		$((0xc0 | ${#name})))
-	for ((i = 0; i < ${#name}; i++)); do r+=("$(printf '%d' "'${name:i:1}")"); done
-	sdr_cmd "${r[@]}"
-}
-sdr_cmd() {
-	local out=() v
-	for v in "$@"; do out+=("$(printf '0x%02x' "$v")"); done
-	echo "main_sdr_add 0x20 ${out[*]}"
-}
+BMC_CON_PORT=$(free_port)
+[[ $bmc_port != "$BMC_CON_PORT" ]] || BMC_CON_PORT=$((bmc_port + 1))
 
 # The BMC. Units (table 43-15): 1 C, 4 V, 5 A, 6 W, 18 RPM. Formats: 0 unsigned, 2 2's
 # complement. Access: 0 none, 1 readable, 2 settable, 3 fixed. Threshold bits: 0x01 LNC,
@@ -66,7 +29,7 @@ cat >"$IT_TMP/lan.conf" <<EOF
 name "vireo-test"
 set_working_mc 0x20
   serial kcs 127.0.0.1 $bmc_port codec VM
-console 127.0.0.1 $con_port
+console 127.0.0.1 $BMC_CON_PORT
 EOF
 {
 	echo "mc_setbmc 0x20"
@@ -106,26 +69,8 @@ EOF
 	echo "sensor_add 0x20 0 8 0x01 0x01"
 	echo "mc_enable 0x20"
 } >"$IT_TMP/bmc.emu"
-mkdir -p "$IT_TMP/state"
-setsid ipmi_sim -c "$IT_TMP/lan.conf" -f "$IT_TMP/bmc.emu" -s "$IT_TMP/state" -n \
-	</dev/null >"$IT_TMP/ipmi_sim.log" 2>&1 &
-sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null; it_cleanup' EXIT
-for _ in $(seq 50); do
-	[[ -n $(ss -Htln "sport = :$con_port") ]] && break
-	kill -0 $sim_pid 2>/dev/null || { cat "$IT_TMP/ipmi_sim.log"; it_fail "ipmi_sim exited"; }
-	sleep 0.1
-done
-# bmc_cmd COMMAND: one ipmi_sim command through its console (telnet-like, on TCP).
-bmc_cmd() {
-	local out
-	exec 5<>"/dev/tcp/127.0.0.1/$con_port" || it_fail "cannot reach ipmi_sim's console"
-	printf '%s\n' "$1" >&5
-	out=$(timeout 2 cat <&5 | tr -d '\r' | tr -c '[:print:]\n' ' ')
-	exec 5>&-
-	grep -qi 'error\|invalid\|unknown' <<<"$out" && it_fail "ipmi_sim: '$1': $out"
-	return 0
-}
+bmc_start "$IT_TMP/lan.conf" "$IT_TMP/bmc.emu"
+trap 'kill $BMC_PID 2>/dev/null; it_cleanup' EXIT
 
 it_boot "$g" --kernel "$series" --hostroot --mem 768 -- \
 	-chardev "socket,id=ipmi0,host=127.0.0.1,port=$bmc_port,reconnect=2" \

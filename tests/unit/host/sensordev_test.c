@@ -5,7 +5,9 @@
  * tests/unit/host/sensor_test_driver.c for every rule a driver can break (each refused
  * with its named reason) and for bad reads and read-backs (contained, counted). The
  * cadence is driven with the test's own clock through host_sensor_poll(), so no test
- * depends on timing.
+ * depends on timing. Also the limits a device model sets through a reference, and
+ * virtio-i2c's limits-to-host (an LM75's TOS written by the guest becomes the channel's
+ * max).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,8 @@
 #include "capture.h"
 #include "host/loader.h"
 #include "host/sensordev.h"
+#include "virtio/i2c_source.h"
+#include "virtio/lm75.h"
 
 #define MS 1000000ull
 
@@ -330,6 +334,68 @@ static void test_refs(void **state)
 	host_sensor_close(hs);
 }
 
+static void test_ref_limits(void **state)
+{
+	struct fixture *f = *state;
+	struct vireo_sensor_channel ch;
+	struct host_sensor_ref ref = { 0 };
+	struct i2c_source src, local;
+	struct host_sensor *hs;
+	struct lm75 lm, lm2;
+	char err[256];
+	uint16_t r;
+
+	assert_int_equal(open1(f->synth, NULL, NULL, &hs, err, sizeof(err)), 0);
+	assert_int_equal(host_sensor_start(hs), 0);
+	assert_int_equal(host_sensor_ref_get("s0", "cpu", &ref), 0);
+	assert_int_equal(host_sensor_ref_set_threshold(&ref, VIREO_SENSOR_MAX, 70000), 0);
+	assert_int_equal(host_sensor_channel(hs, 0, &ch), 0);
+	assert_int_equal(ch.max, 70000);
+
+	/* limits-to-host: the guest's TOS becomes the max; THYST stays in the chip. */
+	assert_int_equal(i2c_source_open(&src, "tmp75:limits-to-host:s0:cpu", err, sizeof(err)), 0);
+	assert_int_equal(src.model, LM75_MODEL_TMP75);
+	i2c_source_attach(&src, &lm);
+	assert_int_equal(lm.model, LM75_MODEL_TMP75);
+	r = lm75_mc_to_reg_bits(62500, 12);
+	uint8_t tos[3] = { LM75_REG_TOS, (uint8_t)(r >> 8), (uint8_t)r };
+	assert_int_equal(lm75_write(&lm, tos, 3, 0), 0);
+	assert_int_equal(host_sensor_channel(hs, 0, &ch), 0);
+	assert_int_equal(ch.max, 62500);
+	assert_int_equal(src.limits_forwarded, 1);
+	uint8_t hyst[3] = { LM75_REG_THYST, 0x1e, 0 };
+	assert_int_equal(lm75_write(&lm, hyst, 3, 0), 0);
+	assert_int_equal(src.limits_forwarded, 1);
+	/* A limit the channel cannot hold (past its crit) fails on the host, stays local. */
+	r = lm75_mc_to_reg_bits(120000, 12);
+	uint8_t big[3] = { LM75_REG_TOS, (uint8_t)(r >> 8), (uint8_t)r };
+	assert_int_equal(lm75_write(&lm, big, 3, 0), 0);
+	assert_int_equal(src.limits_forwarded + src.limits_local + src.limits_failed, 2);
+	assert_int_equal(host_sensor_channel(hs, 0, &ch), 0);
+	assert_int_equal(ch.max, 62500);
+
+	/* Without the option the guest's limits never leave the chip. */
+	assert_int_equal(i2c_source_open(&local, "s0:cpu", err, sizeof(err)), 0);
+	i2c_source_attach(&local, &lm2);
+	assert_int_equal(lm2.model, LM75_MODEL_LM75);
+	uint8_t tos2[3] = { LM75_REG_TOS, 0x28, 0 };
+	assert_int_equal(lm75_write(&lm2, tos2, 3, 0), 0);
+	assert_int_equal(host_sensor_channel(hs, 0, &ch), 0);
+	assert_int_equal(ch.max, 62500);
+	i2c_source_close(&local);
+	/* The option needs a host channel. */
+	assert_int_equal(i2c_source_open(&local, "limits-to-host:const:1000", err, sizeof(err)),
+			 -EINVAL);
+
+	/* Once the device is closed, a late write is refused, not sent to a closed driver. */
+	host_sensor_close(hs);
+	assert_int_equal(host_sensor_ref_set_threshold(&ref, VIREO_SENSOR_MAX, 60000), -ENODEV);
+	assert_int_equal(lm75_write(&lm, tos, 3, 0), 0);
+	assert_int_equal(src.limits_failed + src.limits_local, 2);
+	i2c_source_close(&src);
+	host_sensor_ref_put(&ref);
+}
+
 static void test_check_rules(void **state)
 {
 	struct vireo_sensor_channel ch = { .struct_size = sizeof(ch),
@@ -366,6 +432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_channels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ref_limits, setup, teardown),
 		cmocka_unit_test(test_check_rules),
 	};
 

@@ -3,7 +3,8 @@
  * Unit tests of vmm-core/virtio/lm75.c: the register model as a bus master sees it
  * (pointer writes, multi-byte reads, reads past a register), the temperature format
  * and its rounding, conversions in time and frozen by shutdown, and the O.S. output
- * in comparator and interrupt mode with the fault queue and polarity.
+ * in comparator and interrupt mode with the fault queue and polarity; the TMP75
+ * variant (resolution, conversion times, one-shot) and the limit hook.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -313,6 +314,171 @@ static void test_no_source(void **state)
 	assert_int_equal(lm.last_src_err, -ENODEV);
 }
 
+static uint8_t rd_conf(struct lm75 *lm, uint64_t t)
+{
+	uint8_t b;
+
+	rd(lm, LM75_REG_CONF, &b, 1, t);
+	return b;
+}
+
+/* The 9-bit helpers are the 12-bit ones at 9 bits; 12-bit steps of 62.5 m°C. */
+static void test_tmp75_format(void **state)
+{
+	(void)state;
+	for (int64_t mc = -130000; mc <= 130000; mc += 37)
+		assert_int_equal(lm75_mc_to_reg(mc), lm75_mc_to_reg_bits(mc, 9));
+	assert_int_equal(lm75_mc_to_reg_bits(250, 12), 0x0040);	   /* 0.25 °C: 004h */
+	assert_int_equal(lm75_mc_to_reg_bits(-250, 12), 0xffc0);   /* -0.25 °C: FFCh */
+	assert_int_equal(lm75_mc_to_reg_bits(-55000, 12), 0xc900); /* C90h */
+	assert_int_equal(lm75_mc_to_reg_bits(127937, 12), 0x7ff0); /* 7FFh */
+	assert_int_equal(lm75_mc_to_reg_bits(200000, 12), 0x7ff0); /* clamped */
+	assert_int_equal(lm75_mc_to_reg_bits(-200000, 12), 0x8000);
+	assert_int_equal(lm75_mc_to_reg_bits(41300, 10), 0x2940); /* 41.25 °C */
+	assert_int_equal(lm75_mc_to_reg_bits(41300, 11), 0x2940); /* 41.25 (41.3 -> .25) */
+	assert_int_equal(lm75_mc_to_reg_bits(41320, 12), 0x2950); /* 41.3125 °C */
+	assert_int_equal(lm75_reg12_to_mc(0x2950), 41312);
+	assert_int_equal(lm75_reg12_to_mc(0xffc0), -250);
+	assert_int_equal(lm75_reg12_to_mc(0x4b00), 75000);
+}
+
+/* R1:R0 pick resolution and conversion time; an LM75 keeps bits 7..5 at 0. */
+static void test_tmp75_resolution(void **state)
+{
+	struct src s = { .mc = 41320 };
+	struct lm75 lm, plain;
+	struct lm75_state st;
+	uint64_t t = 1000;
+
+	(void)state;
+	lm75_init(&plain, src_read, &s);
+	set_conf(&plain, 0xe0, t);
+	assert_int_equal(rd_conf(&plain, t), 0);
+	lm75_init(&lm, src_read, &s);
+	lm75_set_model(&lm, LM75_MODEL_TMP75);
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t), 0x2980); /* 9 bits at power-up: 41.5 */
+	set_conf(&lm, 3u << TMP75_CONF_RES_SHIFT, t);
+	assert_int_equal(rd_conf(&lm, t), 0x60);
+	/* The conversion under way completes at the new resolution; then every 220 ms. */
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 27), 0x2980);
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 28), 0x2950);
+	s.mc = 30000;
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 28 + 219), 0x2950);
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 28 + 220), 0x1e00);
+	lm75_get_state(&lm, &st);
+	assert_int_equal(st.resolution_bits, 12);
+	assert_int_equal(st.temp_mc, 30000);
+	assert_int_equal(st.model, LM75_MODEL_TMP75);
+	/* 9 bits: 28 ms (27.5 typical). */
+	set_conf(&lm, 0, t + 220);
+	s.mc = 20000;
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 440 + 28), 0x1400);
+	/* Limits hold 12 bits on a TMP75, 9 on an LM75. */
+	uint8_t w[3] = { LM75_REG_TOS, 0x2d, 0x5f };
+	wr(&lm, w, 3, t + 500);
+	assert_int_equal(rd16(&lm, LM75_REG_TOS, t + 500), 0x2d50);
+	wr(&plain, w, 3, t + 500);
+	assert_int_equal(rd16(&plain, LM75_REG_TOS, t + 500), 0x2d00);
+}
+
+/* One-shot: OS=1 in shutdown converts once, one conversion time later. */
+static void test_tmp75_oneshot(void **state)
+{
+	struct src s = { .mc = 20000 };
+	struct lm75 lm;
+	struct lm75_state st;
+	uint64_t t = 0;
+	unsigned int reads;
+
+	(void)state;
+	lm75_init(&lm, src_read, &s);
+	lm75_set_model(&lm, LM75_MODEL_TMP75);
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t), 0x1400);
+	/* Awake: OS written 1 is ignored and reads 0. */
+	set_conf(&lm, TMP75_CONF_OS, t);
+	assert_int_equal(rd_conf(&lm, t), 0);
+	set_conf(&lm, LM75_CONF_SHUTDOWN, t + 10);
+	assert_int_equal(rd_conf(&lm, t + 10), LM75_CONF_SHUTDOWN);
+	s.mc = 30000;
+	reads = s.reads;
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 5000), 0x1400); /* frozen */
+	assert_int_equal(s.reads, reads);
+	/* Start one; OS reads 0 while it runs (28 ms at 9 bits), 1 once done. */
+	set_conf(&lm, LM75_CONF_SHUTDOWN | TMP75_CONF_OS, t + 5000);
+	assert_int_equal(rd_conf(&lm, t + 5000), LM75_CONF_SHUTDOWN);
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 5027), 0x1400);
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 5028), 0x1e00);
+	assert_int_equal(rd_conf(&lm, t + 5028), LM75_CONF_SHUTDOWN | TMP75_CONF_OS);
+	assert_int_equal(s.reads, reads + 1);
+	/* Still shut down: no more conversions. */
+	s.mc = 40000;
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 9000), 0x1e00);
+	assert_int_equal(s.reads, reads + 1);
+	/* At 12 bits the one-shot takes 220 ms. */
+	set_conf(&lm, LM75_CONF_SHUTDOWN | TMP75_CONF_OS | TMP75_CONF_RES_MASK, t + 9000);
+	assert_int_equal(rd_conf(&lm, t + 9219), LM75_CONF_SHUTDOWN | TMP75_CONF_RES_MASK);
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 9220), 0x2800);
+	lm75_get_state(&lm, &st);
+	assert_int_equal(st.oneshots, 2);
+	/* Shutdown and OS in one write from continuous mode also start one. */
+	set_conf(&lm, 0, t + 9300);
+	set_conf(&lm, LM75_CONF_SHUTDOWN | TMP75_CONF_OS, t + 9400);
+	s.mc = 25000;
+	assert_int_equal(rd16(&lm, LM75_REG_TEMP, t + 9428), 0x1900);
+	/* Waking up clears OS; an LM75 ignores bit 7 in shutdown. */
+	set_conf(&lm, 0, t + 9500);
+	assert_int_equal(rd_conf(&lm, t + 9500), 0);
+	struct lm75 plain;
+	lm75_init(&plain, src_read, &s);
+	set_conf(&plain, LM75_CONF_SHUTDOWN | TMP75_CONF_OS, t); /* powers up: 25 °C */
+	s.mc = 35000;
+	assert_int_equal(rd16(&plain, LM75_REG_TEMP, t + 1000), 0x1900);
+	assert_int_equal(rd_conf(&plain, t + 1000), LM75_CONF_SHUTDOWN);
+}
+
+struct hook {
+	unsigned int calls, reg;
+	int32_t mc;
+};
+
+static void hook_fn(void *ctx, unsigned int reg, int32_t mc)
+{
+	struct hook *h = ctx;
+
+	h->calls++;
+	h->reg = reg;
+	h->mc = mc;
+}
+
+/* THYST and TOS writes reach the hook with the register's value; others do not. */
+static void test_limit_hook(void **state)
+{
+	struct src s = { .mc = 20000 };
+	struct hook h = { 0 };
+	struct lm75 lm;
+
+	(void)state;
+	lm75_init(&lm, src_read, &s);
+	lm75_set_limit_hook(&lm, hook_fn, &h);
+	set_limits(&lm, 45, 40, 0);
+	assert_int_equal(h.calls, 2);
+	assert_int_equal(h.reg, LM75_REG_THYST);
+	assert_int_equal(h.mc, 40000);
+	uint8_t w[3] = { LM75_REG_TOS, 0x2d, 0xff }; /* 45.996: the register keeps 45.5 */
+	wr(&lm, w, 3, 0);
+	assert_int_equal(h.calls, 3);
+	assert_int_equal(h.reg, LM75_REG_TOS);
+	assert_int_equal(h.mc, 45500);
+	set_conf(&lm, 0, 0);
+	uint8_t p[1] = { LM75_REG_TOS };
+	wr(&lm, p, 1, 0); /* pointer only */
+	uint8_t tw[3] = { LM75_REG_TEMP, 0x10, 0 };
+	wr(&lm, tw, 3, 0); /* read-only register */
+	assert_int_equal(h.calls, 3);
+	/* The register keeps what was written whatever the hook did. */
+	assert_int_equal(rd16(&lm, LM75_REG_TOS, 0), 0x2d80);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +489,10 @@ int main(void)
 		cmocka_unit_test(test_os_comparator),
 		cmocka_unit_test(test_os_interrupt),
 		cmocka_unit_test(test_no_source),
+		cmocka_unit_test(test_tmp75_format),
+		cmocka_unit_test(test_tmp75_resolution),
+		cmocka_unit_test(test_tmp75_oneshot),
+		cmocka_unit_test(test_limit_hook),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
