@@ -237,7 +237,7 @@ static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *er
 		}
 		if (port)
 			rc = agent_client_new(spec->id, virtio_vsock_engine(d->vsock), port,
-					      &d->agent);
+					      virtio_vsock_mem_snapshot, d->vsock, &d->agent);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: agent client: %s", spec->id, strerror(-rc));
 			virtio_vsock_free(d->vsock);
@@ -500,6 +500,12 @@ static struct json_object *vd_vsock_stats_json(struct vd_device *d)
 	vd_add_u64(o, "credit_updates", es.credit_updates);
 	for (unsigned int i = 0; i < VSOCK_REFUSE_MAX; i++)
 		vd_add_u64(o, vsock_refusal_name(i), es.refused[i]);
+	if (d->agent) {
+		struct agent_balloon_stats bs;
+
+		agent_client_balloon_stats(d->agent, &bs);
+		json_object_object_add(o, "balloon", agent_balloon_stats_json(&bs));
+	}
 	vd_add_vu_counters(o, &vs);
 	return o;
 }
