@@ -55,6 +55,7 @@ static struct {
 	uint64_t tag;
 	bool watched;	     /* fd is in the epoll set */
 	int relay;	     /* the host connection's fd, -1: none */
+	bool broken;	     /* a send to it failed: it is being shut down */
 	uint64_t orphan_seq; /* batches a previous toolsd read: acked once a host attaches */
 	struct batch *head, **tail;
 	unsigned int inflight;
@@ -73,7 +74,7 @@ void toolsd_balloon_init(int epfd, uint64_t tag)
 /* Reads batches only while a host can take them and not too many are in flight. */
 static void bl_update_watch(void)
 {
-	bool want = bl.fd >= 0 && bl.relay >= 0 && bl.inflight < BALLOON_MAX_INFLIGHT;
+	bool want = bl.fd >= 0 && bl.relay >= 0 && !bl.broken && bl.inflight < BALLOON_MAX_INFLIGHT;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = bl.tag };
 
 	if (want == bl.watched)
@@ -147,7 +148,7 @@ static int bl_send(struct batch *b)
 		toolsd_log("balloon: sending batch %llu failed: %s", (unsigned long long)b->seq,
 			   strerror(-rc));
 		shutdown(bl.relay, SHUT_RDWR);
-		bl.relay = -1;
+		bl.broken = true;
 		bl_update_watch();
 		return rc;
 	}
@@ -163,7 +164,7 @@ void toolsd_balloon_readable(void)
 				  BALLOON_MAX_RANGES * sizeof(struct vireo_balloon_range)];
 	} u;
 
-	while (bl.fd >= 0 && bl.relay >= 0 && bl.inflight < BALLOON_MAX_INFLIGHT) {
+	while (bl.fd >= 0 && bl.relay >= 0 && !bl.broken && bl.inflight < BALLOON_MAX_INFLIGHT) {
 		ssize_t n = read(bl.fd, u.buf, sizeof(u.buf));
 		uint64_t seq;
 		uint32_t count, flags;
@@ -207,6 +208,7 @@ void toolsd_balloon_relay(int fd)
 	uint64_t seq = bl.orphan_seq;
 
 	bl.relay = fd;
+	bl.broken = false;
 	/*
 	 * Batches a previous toolsd read: this host connection is a new one, so the host
 	 * finished with every message of the old one before it (one thread reads a
@@ -219,7 +221,7 @@ void toolsd_balloon_relay(int fd)
 				   (unsigned long long)seq, strerror(errno));
 		bl.orphan_seq = 0;
 	}
-	for (struct batch *b = bl.head; b && bl.relay >= 0; b = b->next) {
+	for (struct batch *b = bl.head; b && !bl.broken; b = b->next) {
 		if (b->done)
 			continue;
 		bl.resent++;
@@ -228,14 +230,16 @@ void toolsd_balloon_relay(int fd)
 	bl_update_watch();
 }
 
-void toolsd_balloon_client_gone(int fd)
+bool toolsd_balloon_client_gone(int fd)
 {
 	if (fd != bl.relay)
-		return;
+		return false;
 	bl.relay = -1;
+	bl.broken = false;
 	for (struct batch *b = bl.head; b; b = b->next)
 		b->sent = false;
 	bl_update_watch();
+	return true;
 }
 
 /* Acknowledges the longest run of answered batches at the head. */

@@ -29,6 +29,7 @@ struct client {
 	struct ctl_reader reader; /* large: clients are allocated one by one */
 	bool subscribed;
 	bool memstats; /* subscribed with "memstats": true */
+	bool balloon;  /* subscribed with "balloon": true */
 };
 
 static struct toolsd_config cfg = {
@@ -83,12 +84,20 @@ static const struct {
 static void drop_client(int epfd, int slot)
 {
 	struct client *c = clients[slot];
+	bool was_relay;
 
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->reader.fd, NULL);
-	toolsd_balloon_client_gone(c->reader.fd);
+	was_relay = toolsd_balloon_client_gone(c->reader.fd);
 	close(c->reader.fd);
 	free(c);
 	clients[slot] = NULL;
+	/* The balloon's batches go to another host connection that asked for them. */
+	for (unsigned int i = 0; was_relay && i < cfg.max_clients; i++) {
+		if (clients[i] && clients[i]->balloon) {
+			toolsd_balloon_relay(clients[i]->reader.fd);
+			break;
+		}
+	}
 }
 
 /* Answers one request line. Returns false when the client must be dropped. */
@@ -131,7 +140,7 @@ static bool serve_line(struct client *c, const char *line)
 		c->subscribed = true;
 		/* The host that punches the balloon's pages: it gets the batches. */
 		if (json_object_object_get_ex(args, "balloon", &v) && json_object_get_boolean(v))
-			relay = true;
+			relay = c->balloon = true;
 		c->memstats = json_object_object_get_ex(args, "memstats", &v) &&
 			      json_object_get_boolean(v);
 		result = json_object_new_object();

@@ -84,10 +84,13 @@ void toolsd_balloon_init(int epfd, uint64_t tag);
 void toolsd_balloon_tick(void);
 /** The device has batches to read. */
 void toolsd_balloon_readable(void);
-/** Client @fd subscribed with "balloon": true: batches go to it from now on. */
+/**
+ * Client @fd subscribed with "balloon": true: batches go to it from now on (the latest
+ * such client wins; when it goes, main.c hands the relay to another one that asked).
+ */
 void toolsd_balloon_relay(int fd);
-/** Client @fd is going away. */
-void toolsd_balloon_client_gone(int fd);
+/** Client @fd is going away; true if it was the host relay. */
+bool toolsd_balloon_client_gone(int fd);
 /** Exit path: close the device (pending pages stay pending). */
 void toolsd_balloon_close(void);
 int toolsd_cmd_balloon_set(struct json_object *args, struct json_object **result, char *err,

@@ -10,6 +10,9 @@
 #   - status, stats (the guest's memory statistics vireod keeps) and reporting;
 #   - deflate: MemTotal comes back; a second inflate/deflate cycle;
 #   - a checksummed-memory workload keeps verifying through all of it;
+#   - batches a relay never answered (fake-balloon-host.py) stay pending, even at target
+#     0, and are re-sent to vireod when that relay goes; a toolsd killed with batches
+#     pending is replaced by one that acknowledges them once vireod is back;
 #   - a hostile relay (fake-balloon-agent.py): foreign, unaligned, wrapping, zero,
 #     huge and malformed ranges are refused with their reasons, logged and counted,
 #     nothing is punched, and vireod (an ASan build in the suite) keeps running.
@@ -21,6 +24,7 @@ g=balloonrelay-$series
 mem=768
 toolsd=$VIREO_BUILD_ROOT/guest-tools/toolsd/vireo-toolsd
 fake=$IT_ROOT/tests/integration/balloon/fake-balloon-agent.py
+fhost=$IT_ROOT/tests/integration/balloon/fake-balloon-host.py
 [[ -x $toolsd ]] || it_fail "no $toolsd: build first"
 
 mc=$IT_TMP/memcheck
@@ -155,7 +159,58 @@ out=$(lab_host "$g" 'cat /tmp/mc.out')
 [[ $out =~ ^rounds\ ([0-9]+)\ errors\ 0$ ]] || it_fail "memcheck: $out"
 ((BASH_REMATCH[1] >= 2)) || it_fail "memcheck verified only ${BASH_REMATCH[1]} rounds"
 
-# 5. A hostile relay: toolsd makes way for the fake.
+# 5. Batches nobody answered are kept and sent again; nothing is freed before an answer.
+#    A relay in the guest (fake-balloon-host.py, over vsock_loopback) takes the batches
+#    over and never answers; when it goes, toolsd hands them to vireod's connection.
+lab_host "$g" 'modprobe vsock_loopback' || it_fail "no vsock_loopback"
+fake_host() {
+	lab_host "$g" "(setsid python3 '$fhost' >/tmp/fh.log 2>&1 &);
+		for i in \$(seq 50); do grep -q subscribed /tmp/fh.log && exit 0; sleep 0.1; done;
+		cat /tmp/fh.log; exit 1" || it_fail "fake host did not start"
+}
+stop_fake_host() {
+	lab_host "$g" "pkill -f fake-balloon-host.py; for i in \$(seq 50); do pgrep -f fake-balloon-host.py >/dev/null || exit 0; sleep 0.1; done; exit 1" ||
+		it_fail "fake host did not stop"
+}
+wait_fh_batch() {
+	lab_host "$g" 'for i in $(seq 100); do grep -q "^batch" /tmp/fh.log && exit 0; sleep 0.1; done; exit 1' ||
+		it_fail "the fake host got no batch: $(lab_host "$g" 'cat /tmp/fh.log')"
+}
+fake_host
+punched=$(hoststat bytes_punched)
+small=$((64 << 20))
+balloon set "$small" >/dev/null || it_fail "inflate to the fake host failed"
+wait_fh_batch
+sleep 1
+st=$(balloon status)
+it_expect_eq "pending while nobody answers" "$small" "$(jq -r .pending <<<"$st")"
+((punched == $(hoststat bytes_punched))) || it_fail "vireod punched batches it never got"
+balloon set 0 >/dev/null || it_fail "deflate failed"
+sleep 1
+it_expect_eq "pending pages kept at target 0" "$small" "$(jq -r .size <<<"$(balloon status)")"
+stop_fake_host
+wait_balloon 0 60
+st=$(balloon status)
+(($(jq -r .relay.batches_resent <<<"$st") >= 1)) || it_fail "nothing was re-sent: $st"
+((punched + small <= $(hoststat bytes_punched))) || it_fail "re-sent batches not punched"
+it_expect_eq "MemTotal after the re-sent batches" "$total0" "$(meminfo MemTotal)"
+
+# toolsd dies with batches pending: the next one acknowledges them once vireod is back
+# (they may go back to the guest: nothing of them can be punched any more).
+fake_host
+balloon set $((32 << 20)) >/dev/null || it_fail "inflate to the fake host failed"
+wait_fh_batch
+lab_host "$g" "pkill -KILL -x vireo-toolsd; for i in \$(seq 50); do pgrep -x vireo-toolsd >/dev/null || exit 0; sleep 0.1; done; exit 1" ||
+	it_fail "toolsd did not die"
+stop_fake_host
+wait_agent 'down|connecting' 20
+start_toolsd
+lab_host "$g" 'grep -q "read by a previous agent" /tmp/toolsd.log' || it_fail "no orphaned batches seen"
+balloon set 0 >/dev/null || it_fail "deflate after the restart failed"
+wait_balloon 0 60
+it_expect_eq "MemTotal after the restart" "$total0" "$(meminfo MemTotal)"
+
+# 6. A hostile relay: toolsd makes way for the fake.
 lab_host "$g" "pkill -x vireo-toolsd; for i in \$(seq 50); do pgrep -x vireo-toolsd >/dev/null || exit 0; sleep 0.1; done; exit 1" ||
 	it_fail "toolsd did not stop"
 wait_agent 'down|connecting' 20
@@ -186,7 +241,7 @@ it_vireoctl version >/dev/null || it_fail "vireod does not answer"
 # The guest is fine: nothing was punched out from under it.
 lab_host "$g" 'true' || it_fail "the guest stopped answering"
 
-# 6. Back to toolsd: the relay works again.
+# 7. Back to toolsd: the relay works again.
 lab_host "$g" "pkill -f fake-balloon-agent.py; for i in \$(seq 50); do pgrep -f fake-balloon-agent.py >/dev/null || exit 0; sleep 0.1; done; exit 1" ||
 	it_fail "fake agent did not stop"
 wait_agent 'down|connecting' 20
