@@ -501,10 +501,19 @@ static struct json_object *vd_vsock_stats_json(struct vd_device *d)
 	for (unsigned int i = 0; i < VSOCK_REFUSE_MAX; i++)
 		vd_add_u64(o, vsock_refusal_name(i), es.refused[i]);
 	if (d->agent) {
+		/* The balloon's host counters, flat ("balloon_bytes_punched") like the rest. */
 		struct agent_balloon_stats bs;
+		struct json_object *bo;
+		char key[64];
 
 		agent_client_balloon_stats(d->agent, &bs);
-		json_object_object_add(o, "balloon", agent_balloon_stats_json(&bs));
+		bo = agent_balloon_stats_json(&bs);
+		json_object_object_foreach(bo, k, v)
+		{
+			snprintf(key, sizeof(key), "balloon_%s", k);
+			json_object_object_add(o, key, json_object_get(v));
+		}
+		json_object_put(bo);
 	}
 	vd_add_vu_counters(o, &vs);
 	return o;

@@ -38,7 +38,7 @@ qpid=$(cat "$(lab_guests_dir)/$g/qemu.pid")
 
 agent() { it_vireoctl --json device list | jq -r ".[] | select(.id == \"vs0\") | .agent.$1"; }
 balloon() { it_vireoctl --json guest vs0 balloon "$@"; }
-hoststat() { it_vireoctl --json device stats vs0 | jq -r ".balloon.$1"; }
+hoststat() { it_vireoctl --json device stats vs0 | jq -r ".balloon_$1"; }
 meminfo() { lab_host "$g" "awk '/^$1:/ {print \$2}' /proc/meminfo"; }
 wait_agent() {
 	local deadline=$((SECONDS + $2))
