@@ -230,6 +230,11 @@ void toolsd_balloon_relay(int fd)
 	bl_update_watch();
 }
 
+bool toolsd_balloon_is_relay(int fd)
+{
+	return fd == bl.relay && !bl.broken;
+}
+
 bool toolsd_balloon_client_gone(int fd)
 {
 	if (fd != bl.relay)

@@ -136,6 +136,11 @@ static bool serve_line(struct client *c, const char *line)
 	if (cfg.verbose)
 		toolsd_log("request %lld: %s", (long long)id, name);
 
+	/* Only the relay that got the batches may answer for them. */
+	if (strcmp(name, "balloon-done") == 0 && !toolsd_balloon_is_relay(c->reader.fd)) {
+		reply = ctl_reply_error(id, "this connection is not the balloon relay");
+		goto out;
+	}
 	if (strcmp(name, "subscribe") == 0) {
 		c->subscribed = true;
 		/* The host that punches the balloon's pages: it gets the batches. */

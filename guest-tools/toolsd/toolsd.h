@@ -89,6 +89,8 @@ void toolsd_balloon_readable(void);
  * such client wins; when it goes, main.c hands the relay to another one that asked).
  */
 void toolsd_balloon_relay(int fd);
+/** Whether client @fd is the host relay now. */
+bool toolsd_balloon_is_relay(int fd);
 /** Client @fd is going away; true if it was the host relay. */
 bool toolsd_balloon_client_gone(int fd);
 /** Exit path: close the device (pending pages stay pending). */
