@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control/proto.h"
@@ -39,14 +40,24 @@
 #define BALLOON_MAX_RANGES   4095
 #define BALLOON_MAX_INFLIGHT 16 /* batches read and not yet answered */
 #define BALLOON_PAGE	     4096ull
+#define BALLOON_RESEND_S     30 /* a batch unanswered this long is sent again */
 
 struct batch {
 	struct batch *next;
 	uint64_t seq;
 	uint32_t flags, count;
 	bool sent, done, ok;
+	time_t sent_at; /* CLOCK_MONOTONIC seconds */
 	struct vireo_balloon_range r[];
 };
+
+static time_t bl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static struct {
 	int fd;	      /* /dev/vireo-balloon, -1 when not open */
@@ -83,13 +94,35 @@ static void bl_update_watch(void)
 		bl.watched = want;
 }
 
+static int bl_send(struct batch *b);
+
+/*
+ * A batch the relay never answered (its answer was lost: the host could not send it)
+ * goes again after a while; punching twice is harmless, and only an answer frees it.
+ */
+static void bl_resend_stale(void)
+{
+	time_t now = bl_now();
+
+	if (bl.relay < 0 || bl.broken)
+		return;
+	for (struct batch *b = bl.head; b && !bl.broken; b = b->next) {
+		if (b->done || !b->sent || now - b->sent_at < BALLOON_RESEND_S)
+			continue;
+		bl.resent++;
+		bl_send(b);
+	}
+}
+
 void toolsd_balloon_tick(void)
 {
 	struct vireo_balloon_status st;
 	int fd;
 
-	if (bl.fd >= 0)
+	if (bl.fd >= 0) {
+		bl_resend_stale();
 		return;
+	}
 	fd = open(BALLOON_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		/* Not loaded (yet), or another agent has it: look again next tick. */
@@ -153,6 +186,7 @@ static int bl_send(struct batch *b)
 		return rc;
 	}
 	b->sent = true;
+	b->sent_at = bl_now();
 	return 0;
 }
 
