@@ -176,8 +176,8 @@ static struct json_object *interfaces_info(void)
 	return ifaces;
 }
 
-/* MemTotal and friends from /proc/meminfo, in bytes. */
-static struct json_object *memory_info(void)
+/* MemTotal and friends from /proc/meminfo, in bytes (also the memstats event's). */
+struct json_object *toolsd_memory_info(void)
 {
 	static const struct {
 		const char *key, *name;
@@ -261,7 +261,7 @@ int toolsd_cmd_info(struct json_object *args, struct json_object **result, char 
 			json_object_array_add(load, json_object_new_double(si.loads[i] / 65536.0));
 		json_object_object_add(r, "load", load);
 	}
-	json_object_object_add(r, "memory", memory_info());
+	json_object_object_add(r, "memory", toolsd_memory_info());
 	json_object_object_add(r, "filesystems", filesystems_info());
 	json_object_object_add(r, "tools_version", json_object_new_string(VIREO_VERSION));
 	*result = r;

@@ -28,6 +28,8 @@
 struct client {
 	struct ctl_reader reader; /* large: clients are allocated one by one */
 	bool subscribed;
+	bool memstats; /* subscribed with "memstats": true */
+	bool balloon;  /* subscribed with "balloon": true */
 };
 
 static struct toolsd_config cfg = {
@@ -73,16 +75,29 @@ static const struct {
 	{ "fsfreeze-status", toolsd_cmd_fsfreeze_status },
 	{ "time", toolsd_cmd_time },
 	{ "set-time", toolsd_cmd_set_time },
+	{ "balloon-set", toolsd_cmd_balloon_set },
+	{ "balloon-status", toolsd_cmd_balloon_status },
+	{ "balloon-done", toolsd_cmd_balloon_done },
+	{ "balloon-reporting", toolsd_cmd_balloon_reporting },
 };
 
 static void drop_client(int epfd, int slot)
 {
 	struct client *c = clients[slot];
+	bool was_relay;
 
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->reader.fd, NULL);
+	was_relay = toolsd_balloon_client_gone(c->reader.fd);
 	close(c->reader.fd);
 	free(c);
 	clients[slot] = NULL;
+	/* The balloon's batches go to another host connection that asked for them. */
+	for (unsigned int i = 0; was_relay && i < cfg.max_clients; i++) {
+		if (clients[i] && clients[i]->balloon) {
+			toolsd_balloon_relay(clients[i]->reader.fd);
+			break;
+		}
+	}
 }
 
 /* Answers one request line. Returns false when the client must be dropped. */
@@ -93,6 +108,7 @@ static bool serve_line(struct client *c, const char *line)
 	const char *name = NULL;
 	int64_t id = -1;
 	char err[256] = "";
+	bool relay = false;
 	int rc = -EINVAL;
 
 	if (!req || !json_object_is_type(req, json_type_object)) {
@@ -120,8 +136,18 @@ static bool serve_line(struct client *c, const char *line)
 	if (cfg.verbose)
 		toolsd_log("request %lld: %s", (long long)id, name);
 
+	/* Only the relay that got the batches may answer for them. */
+	if (strcmp(name, "balloon-done") == 0 && !toolsd_balloon_is_relay(c->reader.fd)) {
+		reply = ctl_reply_error(id, "this connection is not the balloon relay");
+		goto out;
+	}
 	if (strcmp(name, "subscribe") == 0) {
 		c->subscribed = true;
+		/* The host that punches the balloon's pages: it gets the batches. */
+		if (json_object_object_get_ex(args, "balloon", &v) && json_object_get_boolean(v))
+			relay = c->balloon = true;
+		c->memstats = json_object_object_get_ex(args, "memstats", &v) &&
+			      json_object_get_boolean(v);
 		result = json_object_new_object();
 		json_object_object_add(result, "heartbeat_s", json_object_new_int(cfg.heartbeat_s));
 		reply = ctl_reply_ok(id, result);
@@ -143,6 +169,9 @@ out:
 	json_object_put(req);
 	rc = reply ? ctl_write_json(c->reader.fd, reply) : -ENOMEM;
 	json_object_put(reply);
+	/* After the reply: batches (re-sent ones too) follow the subscription's answer. */
+	if (rc == 0 && relay)
+		toolsd_balloon_relay(c->reader.fd);
 	return rc == 0;
 }
 
@@ -201,11 +230,13 @@ static void accept_client(int epfd, int lfd)
 
 static void send_heartbeats(int epfd)
 {
-	struct json_object *ev = json_object_new_object();
+	struct json_object *ev = json_object_new_object(), *ms = toolsd_memstats_event();
 	struct sysinfo si;
 
-	if (!ev)
+	if (!ev) {
+		json_object_put(ms);
 		return;
+	}
 	sysinfo(&si);
 	json_object_object_add(ev, "event", json_object_new_string("heartbeat"));
 	json_object_object_add(ev, "seq", json_object_new_int64((int64_t)++heartbeat_seq));
@@ -214,9 +245,11 @@ static void send_heartbeats(int epfd)
 	json_object_object_add(ev, "protocol", json_object_new_int(TOOLSD_PROTOCOL));
 	for (unsigned int i = 0; i < cfg.max_clients; i++)
 		if (clients[i] && clients[i]->subscribed &&
-		    ctl_write_json(clients[i]->reader.fd, ev) < 0)
+		    (ctl_write_json(clients[i]->reader.fd, ev) < 0 ||
+		     (ms && clients[i]->memstats && ctl_write_json(clients[i]->reader.fd, ms) < 0)))
 			drop_client(epfd, (int)i);
 	json_object_put(ev);
+	json_object_put(ms);
 }
 
 static int listen_vsock(unsigned int port)
@@ -246,7 +279,7 @@ static int add_watch(int epfd, int fd, uint64_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_HEARTBEAT, TAG_THAW };
+enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_HEARTBEAT, TAG_THAW, TAG_BALLOON };
 
 static int run(void)
 {
@@ -277,6 +310,7 @@ static int run(void)
 		toolsd_log("cannot set up the event loop: %s", strerror(errno));
 		return 1;
 	}
+	toolsd_balloon_init(epfd, TAG_BALLOON);
 	toolsd_log("vireo-toolsd %s listening on vsock port %u (protocol %d)", VIREO_VERSION,
 		   cfg.port, TOOLSD_PROTOCOL);
 
@@ -295,10 +329,15 @@ static int run(void)
 			case TAG_SIGNAL:
 				toolsd_log("stopping");
 				toolsd_freeze_thaw_all();
+				toolsd_balloon_close();
 				return 0;
 			case TAG_HEARTBEAT:
 				if (read(hfd, &ticks, sizeof(ticks)) == sizeof(ticks))
 					send_heartbeats(epfd);
+				toolsd_balloon_tick();
+				break;
+			case TAG_BALLOON:
+				toolsd_balloon_readable();
 				break;
 			case TAG_THAW:
 				toolsd_freeze_timer_expired();

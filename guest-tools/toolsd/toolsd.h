@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct json_object;
 
@@ -67,6 +68,41 @@ int toolsd_cmd_time(struct json_object *args, struct json_object **result, char 
 		    size_t errlen);
 int toolsd_cmd_set_time(struct json_object *args, struct json_object **result, char *err,
 			size_t errlen);
+
+/* info.c: MemTotal and friends, in bytes. */
+struct json_object *toolsd_memory_info(void);
+
+/* memstats.c: the memstats event sent with every heartbeat (NULL: out of memory). */
+struct json_object *toolsd_memstats_event(void);
+
+/* balloon.c: the relay between /dev/vireo-balloon and the host (ddk-docs/balloon.md). */
+/** Ranges per balloon-batch event: about 45 KiB of JSON at most, under the line limit. */
+#define TOOLSD_BALLOON_PART 1024
+/** Watch the device (when open) in @epfd with @tag; opens it if it is there. */
+void toolsd_balloon_init(int epfd, uint64_t tag);
+/** Every heartbeat: open the device if it appeared (the module was loaded later). */
+void toolsd_balloon_tick(void);
+/** The device has batches to read. */
+void toolsd_balloon_readable(void);
+/**
+ * Client @fd subscribed with "balloon": true: batches go to it from now on (the latest
+ * such client wins; when it goes, main.c hands the relay to another one that asked).
+ */
+void toolsd_balloon_relay(int fd);
+/** Whether client @fd is the host relay now. */
+bool toolsd_balloon_is_relay(int fd);
+/** Client @fd is going away; true if it was the host relay. */
+bool toolsd_balloon_client_gone(int fd);
+/** Exit path: close the device (pending pages stay pending). */
+void toolsd_balloon_close(void);
+int toolsd_cmd_balloon_set(struct json_object *args, struct json_object **result, char *err,
+			   size_t errlen);
+int toolsd_cmd_balloon_status(struct json_object *args, struct json_object **result, char *err,
+			      size_t errlen);
+int toolsd_cmd_balloon_done(struct json_object *args, struct json_object **result, char *err,
+			    size_t errlen);
+int toolsd_cmd_balloon_reporting(struct json_object *args, struct json_object **result, char *err,
+				 size_t errlen);
 
 /* log.c: one line to stderr (journald adds the rest under systemd). */
 void toolsd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -6,6 +6,7 @@
  * the lock). A periodic tick does the timing: retries, request timeouts, staleness.
  */
 #include "agent/client.h"
+#include "agent/balloon.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -79,6 +80,8 @@ struct agent_client {
 	struct agent_req *queue, **queue_tail;
 	bool closing;
 	struct agent_info info;
+
+	struct agent_balloon *balloon; /* its event handling: the client's thread */
 };
 
 static struct vireo_ratelimit g_rl = VIREO_RATELIMIT_INIT(5000, 5);
@@ -166,6 +169,7 @@ static void agent_drop(struct agent_client *ac, unsigned int cap_ms, const char 
 	ac->rlen = ac->wlen = 0;
 	snprintf(msg, sizeof(msg), "agent connection lost: %s", why);
 	agent_fail_pending(ac, msg);
+	agent_balloon_reset(ac->balloon);
 	ac->backoff_ms = ac->backoff_ms ? ac->backoff_ms * 2 : AGENT_BACKOFF_MIN_MS;
 	if (ac->backoff_ms > cap_ms)
 		ac->backoff_ms = cap_ms;
@@ -238,9 +242,11 @@ static int agent_send(struct agent_client *ac, int64_t id, const char *cmd,
 }
 
 static void agent_on_fd(void *arg, int fd, uint32_t events);
+static void agent_post(void *arg, const char *cmd, struct json_object *args);
 
 static void agent_connect(struct agent_client *ac)
 {
+	struct json_object *sub;
 	int rc = vsock_engine_connect(ac->eng, ac->port, &ac->fd);
 
 	pthread_mutex_lock(&ac->lock);
@@ -266,8 +272,18 @@ static void agent_connect(struct agent_client *ac)
 	/* Sent now, read once the guest accepts: no round trip is spent on the connect. */
 	ac->hs_version_id = ac->next_id++;
 	ac->hs_sub_id = ac->next_id++;
-	if (agent_send(ac, ac->hs_version_id, "version", NULL) < 0 ||
-	    agent_send(ac, ac->hs_sub_id, "subscribe", NULL) < 0) {
+	/* "balloon": this connection relays the guest balloon's batches; "memstats": it
+	 * gets the guest's memory statistics (agents that predate them ignore both). */
+	sub = json_object_new_object();
+	if (sub) {
+		json_object_object_add(sub, "balloon", json_object_new_boolean(1));
+		json_object_object_add(sub, "memstats", json_object_new_boolean(1));
+	}
+	rc = sub ? agent_send(ac, ac->hs_version_id, "version", NULL) : -ENOMEM;
+	if (rc == 0)
+		rc = agent_send(ac, ac->hs_sub_id, "subscribe", sub);
+	json_object_put(sub);
+	if (rc < 0) {
 		agent_drop(ac, AGENT_BACKOFF_ERROR, "out of memory");
 		return;
 	}
@@ -373,6 +389,8 @@ static void agent_junk(struct agent_client *ac, const char *what)
 
 static void agent_event(struct agent_client *ac, struct json_object *obj, const char *name)
 {
+	if (agent_balloon_event(ac->balloon, name, obj))
+		return;
 	if (strcmp(name, "heartbeat") != 0)
 		return; /* events of later protocols */
 	pthread_mutex_lock(&ac->lock);
@@ -628,8 +646,8 @@ static void *agent_thread(void *arg)
 	return NULL;
 }
 
-int agent_client_new(const char *id, struct vsock_engine *eng, uint32_t port,
-		     struct agent_client **out)
+int agent_client_new(const char *id, struct vsock_engine *eng, uint32_t port, agent_mem_fn mem,
+		     void *mem_arg, struct agent_client **out)
 {
 	struct agent_client *ac = calloc(1, sizeof(*ac));
 	int rc;
@@ -646,7 +664,8 @@ int agent_client_new(const char *id, struct vsock_engine *eng, uint32_t port,
 	pthread_mutex_init(&ac->lock, NULL);
 	ac->rbuf = malloc(AGENT_MAX_LINE + 1);
 	ac->wbuf = malloc(AGENT_WBUF);
-	rc = ac->rbuf && ac->wbuf ? vireo_core_loop_new(&ac->loop) : -ENOMEM;
+	ac->balloon = agent_balloon_new(id, mem, mem_arg, agent_post, ac);
+	rc = ac->rbuf && ac->wbuf && ac->balloon ? vireo_core_loop_new(&ac->loop) : -ENOMEM;
 	if (rc == 0)
 		rc = vireo_loop_add_timer(ac->loop, AGENT_TICK_NS, AGENT_TICK_NS, agent_tick, ac,
 					  &ac->tick);
@@ -693,6 +712,7 @@ void agent_client_free(struct agent_client *ac)
 	pthread_mutex_destroy(&ac->lock);
 	free(ac->rbuf);
 	free(ac->wbuf);
+	agent_balloon_free(ac->balloon);
 	free(ac);
 }
 
@@ -722,6 +742,42 @@ int agent_client_request(struct agent_client *ac, const char *cmd, struct json_o
 	/* Sooner than the next tick; the tick drains the queue anyway if this fails. */
 	vireo_loop_defer(ac->loop, agent_drain, ac);
 	return 0;
+}
+
+static void agent_post_done(void *arg, struct json_object *reply, const char *err, int64_t sent_ns,
+			    int64_t recv_ns)
+{
+	struct agent_client *ac = arg;
+
+	(void)sent_ns, (void)recv_ns;
+	if (!reply || !agent_reply_ok(reply, &(struct json_object *){ NULL }))
+		vireo_log_ratelimited(&g_rl, VIREO_LOG_WARN, TAG,
+				      "%s: the agent did not take balloon-done: %.100s", ac->id,
+				      reply ? agent_reply_error(reply) : err);
+	json_object_put(reply);
+}
+
+/* The balloon's answers to the agent: requests of our own, on the client's thread. */
+static void agent_post(void *arg, const char *cmd, struct json_object *args)
+{
+	struct agent_client *ac = arg;
+	struct agent_req *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		json_object_put(args);
+		return;
+	}
+	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
+	r->args = args;
+	r->timeout_ms = 10000;
+	r->done = agent_post_done;
+	r->arg = ac;
+	agent_start_req(ac, r);
+}
+
+void agent_client_balloon_stats(struct agent_client *ac, struct agent_balloon_stats *st)
+{
+	agent_balloon_get_stats(ac->balloon, st);
 }
 
 void agent_client_get_info(struct agent_client *ac, struct agent_info *info)

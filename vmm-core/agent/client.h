@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/balloon.h"
+
 struct json_object;
 struct vsock_engine;
 struct agent_client;
@@ -67,10 +69,11 @@ typedef void (*agent_done_fn)(void *arg, struct json_object *reply, const char *
 /**
  * agent_client_new() - Start a client for the agent behind @eng's guest port @port.
  * @id: the device's id, for log lines.
+ * @mem: the device's guest memory table, for the balloon (agent/balloon.h).
  * Return: 0, or a negative errno.
  */
-int agent_client_new(const char *id, struct vsock_engine *eng, uint32_t port,
-		     struct agent_client **out);
+int agent_client_new(const char *id, struct vsock_engine *eng, uint32_t port, agent_mem_fn mem,
+		     void *mem_arg, struct agent_client **out);
 
 /**
  * agent_client_free() - Stop the thread, drop the connection, and complete every
@@ -90,6 +93,9 @@ int agent_client_request(struct agent_client *ac, const char *cmd, struct json_o
 
 /** agent_client_get_info() - A snapshot of the state. Context: any thread. */
 void agent_client_get_info(struct agent_client *ac, struct agent_info *info);
+
+/** agent_client_balloon_stats() - The balloon's counters. Context: any thread. */
+void agent_client_balloon_stats(struct agent_client *ac, struct agent_balloon_stats *st);
 
 /** agent_state_name() - "down", "connecting", "up". */
 const char *agent_state_name(enum agent_state st);

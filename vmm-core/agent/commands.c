@@ -40,12 +40,18 @@ static const struct guest_cmd g_cmds[] = {
 	{ "guest.fsfreeze-status", "fsfreeze-status", 10000 },
 	{ "guest.time", "time", 10000 },
 	{ "guest.set-time", "set-time", 10000 },
+	{ "guest.balloon-set", "balloon-set", 10000 },
+	{ "guest.balloon-status", "balloon-status", 10000 },
+	{ "guest.balloon-reporting", "balloon-reporting", 10000 },
+	/* Answered by vireod from the agent's last memstats event: no round trip. */
+	{ "guest.balloon-stats", NULL, 0 },
 	{ NULL, NULL, 0 },
 };
 
 struct cmd_call {
 	struct ctl_pending *p;
 	bool is_time;
+	struct agent_client *balloon; /* balloon-status: add the host's counters */
 };
 
 static const struct guest_cmd *cmd_find(const char *name)
@@ -103,6 +109,12 @@ static void cmd_done(void *arg, struct json_object *reply, const char *err, int6
 		result = json_object_get(result);
 		if (call->is_time && json_object_is_type(result, json_type_object))
 			cmd_add_offset(result, sent, recv);
+		if (call->balloon && json_object_is_type(result, json_type_object)) {
+			struct agent_balloon_stats st;
+
+			agent_client_balloon_stats(call->balloon, &st);
+			json_object_object_add(result, "host", agent_balloon_stats_json(&st));
+		}
 		ctl_pending_done(call->p, result, NULL);
 	} else {
 		snprintf(msg, sizeof(msg), "guest: %.500s",
@@ -181,6 +193,47 @@ static int cmd_set_time_args(struct json_object *args, struct json_object *out, 
 	return 0;
 }
 
+/* balloon-set: target (bytes, 0..2^62); the agent rounds it down to a whole page. */
+static int cmd_balloon_set_args(struct json_object *args, struct json_object *out, char *err,
+				size_t errlen)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(args, "target", &v) ||
+	    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+	    json_object_get_int64(v) > (1ll << 62))
+		return cmd_bad(err, errlen, "target", "must be a size in bytes");
+	json_object_object_add(out, "target", json_object_new_int64(json_object_get_int64(v)));
+	return 0;
+}
+
+/* balloon-reporting: on (boolean). */
+static int cmd_balloon_reporting_args(struct json_object *args, struct json_object *out, char *err,
+				      size_t errlen)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(args, "on", &v) ||
+	    !json_object_is_type(v, json_type_boolean))
+		return cmd_bad(err, errlen, "on", "must be true or false");
+	json_object_object_add(out, "on", json_object_new_boolean(json_object_get_boolean(v)));
+	return 0;
+}
+
+/* guest.balloon-stats: the last memory statistics the agent sent, and their age. */
+static void cmd_balloon_stats(struct agent_client *ac, struct ctl_pending *p)
+{
+	struct agent_balloon_stats st;
+	struct agent_info ai;
+	struct json_object *o;
+
+	agent_client_balloon_stats(ac, &st);
+	agent_client_get_info(ac, &ai);
+	o = agent_balloon_memstats_json(&st);
+	json_object_object_add(o, "agent", json_object_new_string(agent_state_name(ai.state)));
+	ctl_pending_done(p, o, NULL);
+}
+
 int agent_command_start(struct agent_client *ac, const char *name, struct json_object *args,
 			struct ctl_pending *p, char *err, size_t errlen)
 {
@@ -192,6 +245,10 @@ int agent_command_start(struct agent_client *ac, const char *name, struct json_o
 	if (!c) {
 		snprintf(err, errlen, "unknown guest command '%s'", name);
 		return -EINVAL;
+	}
+	if (!c->agent) {
+		cmd_balloon_stats(ac, p);
+		return 0;
 	}
 	aargs = json_object_new_object();
 	call = calloc(1, sizeof(*call));
@@ -205,6 +262,10 @@ int agent_command_start(struct agent_client *ac, const char *name, struct json_o
 		rc = cmd_fsfreeze_args(args, aargs, err, errlen);
 	else if (strcmp(c->agent, "set-time") == 0)
 		rc = cmd_set_time_args(args, aargs, err, errlen);
+	else if (strcmp(c->agent, "balloon-set") == 0)
+		rc = cmd_balloon_set_args(args, aargs, err, errlen);
+	else if (strcmp(c->agent, "balloon-reporting") == 0)
+		rc = cmd_balloon_reporting_args(args, aargs, err, errlen);
 	if (rc < 0) {
 		json_object_put(aargs);
 		free(call);
@@ -212,6 +273,7 @@ int agent_command_start(struct agent_client *ac, const char *name, struct json_o
 	}
 	call->p = p;
 	call->is_time = strcmp(c->agent, "time") == 0;
+	call->balloon = strcmp(c->agent, "balloon-status") == 0 ? ac : NULL;
 	rc = agent_client_request(ac, c->agent, aargs, c->timeout_ms, cmd_done, call);
 	if (rc < 0) {
 		free(call);

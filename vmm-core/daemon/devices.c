@@ -237,7 +237,7 @@ static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *er
 		}
 		if (port)
 			rc = agent_client_new(spec->id, virtio_vsock_engine(d->vsock), port,
-					      &d->agent);
+					      virtio_vsock_mem_snapshot, d->vsock, &d->agent);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: agent client: %s", spec->id, strerror(-rc));
 			virtio_vsock_free(d->vsock);
@@ -500,6 +500,21 @@ static struct json_object *vd_vsock_stats_json(struct vd_device *d)
 	vd_add_u64(o, "credit_updates", es.credit_updates);
 	for (unsigned int i = 0; i < VSOCK_REFUSE_MAX; i++)
 		vd_add_u64(o, vsock_refusal_name(i), es.refused[i]);
+	if (d->agent) {
+		/* The balloon's host counters, flat ("balloon_bytes_punched") like the rest. */
+		struct agent_balloon_stats bs;
+		struct json_object *bo;
+		char key[64];
+
+		agent_client_balloon_stats(d->agent, &bs);
+		bo = agent_balloon_stats_json(&bs);
+		json_object_object_foreach(bo, k, v)
+		{
+			snprintf(key, sizeof(key), "balloon_%s", k);
+			json_object_object_add(o, key, json_object_get(v));
+		}
+		json_object_put(bo);
+	}
 	vd_add_vu_counters(o, &vs);
 	return o;
 }

@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"  guest ID ping|version|info|shutdown|reboot|halt|thaw|fsfreeze-status|time\n"
 		"  guest ID fsfreeze [--timeout S] [MOUNTPOINT...]\n"
 		"  guest ID set-time now|NS\n"
+		"  guest ID balloon set SIZE|status|stats|reporting on|off  (SIZE: bytes or "
+		"K/M/G)\n"
 		"  (guest commands go to the agent in the guest behind vsock device ID)\n"
 		"The control socket is --control, else $VIREO_CONTROL, else %s.\n",
 		CTL_DEFAULT_PATH);
@@ -260,10 +262,76 @@ static void print_info(struct json_object *r)
 	}
 }
 
+static void print_mib(const char *label, struct json_object *r, const char *key)
+{
+	printf("%-22s %.1f MiB\n", label, (double)get_i64(r, key) / (1 << 20));
+}
+
+/* guest ID balloon status: the module's state, the relay's, the host's. */
+static void print_balloon_status(struct json_object *r)
+{
+	struct json_object *relay = get(r, "relay"), *host = get(r, "host");
+	int64_t target = get_i64(r, "target"), size = get_i64(r, "size");
+
+	print_mib("target", r, "target");
+	print_mib("size", r, "size");
+	/* Progress toward the target, from wherever the balloon started (0 when unknown). */
+	if (target > 0)
+		printf("%-22s %.0f%%%s\n", "progress",
+		       100.0 * (double)(size < target ? size : target) / (double)target,
+		       size == target ? " (reached)" : "");
+	else
+		printf("%-22s %s\n", "progress", size == 0 ? "deflated" : "deflating");
+	printf("%-22s %s x 2 MiB, %s x 4 KiB\n", "held as", str_of(r, "blocks_2m"),
+	       str_of(r, "pages_4k"));
+	print_mib("unreported", r, "unreported");
+	print_mib("pending (at the host)", r, "pending");
+	print_mib("acked", r, "acked");
+	print_mib("shrunk under pressure", r, "shrunk");
+	printf("%-22s %s\n", "free page reporting", str_of(r, "reporting"));
+	if (relay)
+		printf("%-22s %s; batches sent %s, acked %s, refused %s, in flight %s\n", "relay",
+		       json_object_get_boolean(get(relay, "attached")) ? "attached" : "detached",
+		       str_of(relay, "batches_sent"), str_of(relay, "batches_acked"),
+		       str_of(relay, "batches_nacked"), str_of(relay, "in_flight"));
+	if (host) {
+		print_mib("host: punched", host, "bytes_punched");
+		print_mib("host: memfd released", host, "bytes_released");
+		print_mib("host: memfd allocated", host, "memfd_allocated");
+	}
+}
+
+/* guest ID balloon stats: vireod's last sample of the guest's memory statistics. */
+static void print_balloon_stats(struct json_object *r)
+{
+	if (!json_object_get_boolean(get(r, "sampled"))) {
+		printf("no memory statistics from the guest yet (agent %s)\n", str_of(r, "agent"));
+		return;
+	}
+	printf("%-22s %.1f s ago (agent %s)\n", "sampled", json_object_get_double(get(r, "age_s")),
+	       str_of(r, "agent"));
+	print_mib("total", r, "total");
+	print_mib("free", r, "free");
+	print_mib("available", r, "available");
+	print_mib("cache", r, "cached");
+	print_mib("swapped in", r, "swap_in");
+	print_mib("swapped out", r, "swap_out");
+	printf("%-22s %s\n", "major faults", str_of(r, "major_faults"));
+}
+
 /* People's view of a guest.* result; --json shows the agent's own. */
 static void print_guest(const char *what, struct json_object *r)
 {
-	if (strcmp(what, "info") == 0) {
+	if (strcmp(what, "balloon-status") == 0) {
+		print_balloon_status(r);
+	} else if (strcmp(what, "balloon-stats") == 0) {
+		print_balloon_stats(r);
+	} else if (strcmp(what, "balloon-set") == 0) {
+		print_mib("balloon target", r, "target");
+	} else if (strcmp(what, "balloon-reporting") == 0) {
+		printf("%-22s %s\n", "free page reporting",
+		       json_object_get_boolean(get(r, "reporting")) ? "on" : "off");
+	} else if (strcmp(what, "info") == 0) {
 		print_info(r);
 	} else if (strcmp(what, "ping") == 0) {
 		printf("pong\n");
@@ -332,6 +400,75 @@ static const char *const g_guest_cmds[] = {
 	"fsfreeze", "fsfreeze-status", "thaw", "time",	   "set-time", NULL,
 };
 
+/* SIZE: bytes, or a number with K, M, G or T (binary; "KiB", "MB" and the like too). */
+static int parse_size(const char *s, int64_t *out)
+{
+	char *end;
+	double v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift) {
+		end++;
+		if (*end == 'i')
+			end++;
+		if (*end == 'B')
+			end++;
+	}
+	v *= (double)(1ull << shift);
+	if (*end || v > (double)(1ll << 62))
+		return -EINVAL;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* "guest ID balloon set SIZE|status|stats|reporting on|off" -> guest.balloon-*. */
+static int build_balloon(int argc, char **argv, char *name, size_t len, struct json_object *args)
+{
+	const char *sub = argc > 3 ? argv[3] : "";
+	int64_t size;
+
+	snprintf(name, len, "guest.balloon-%s", sub);
+	if ((strcmp(sub, "status") == 0 || strcmp(sub, "stats") == 0) && argc == 4)
+		return 0;
+	if (strcmp(sub, "set") == 0 && argc == 5 && parse_size(argv[4], &size) == 0) {
+		json_object_object_add(args, "target", json_object_new_int64(size));
+		return 0;
+	}
+	if (strcmp(sub, "reporting") == 0 && argc == 5 &&
+	    (strcmp(argv[4], "on") == 0 || strcmp(argv[4], "off") == 0)) {
+		json_object_object_add(args, "on",
+				       json_object_new_boolean(strcmp(argv[4], "on") == 0));
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /* "guest ID WHAT [ARGS]" -> guest.WHAT {id, ...}; @freeze_timeout from --timeout. */
 static int build_guest(int argc, char **argv, long freeze_timeout, const char **cmd,
 		       struct json_object *args)
@@ -340,6 +477,11 @@ static int build_guest(int argc, char **argv, long freeze_timeout, const char **
 	const char *what = argc > 2 ? argv[2] : "";
 	bool known = false;
 
+	if (strcmp(what, "balloon") == 0 && freeze_timeout <= 0) {
+		*cmd = name;
+		json_object_object_add(args, "id", json_object_new_string(argv[1]));
+		return build_balloon(argc, argv, name, sizeof(name), args);
+	}
 	for (int i = 0; g_guest_cmds[i]; i++)
 		known |= strcmp(what, g_guest_cmds[i]) == 0;
 	if (!known)

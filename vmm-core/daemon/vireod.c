@@ -245,6 +245,10 @@ GUEST_CMD(cmd_guest_thaw, "guest.thaw")
 GUEST_CMD(cmd_guest_fsfreeze_status, "guest.fsfreeze-status")
 GUEST_CMD(cmd_guest_time, "guest.time")
 GUEST_CMD(cmd_guest_set_time, "guest.set-time")
+GUEST_CMD(cmd_guest_balloon_set, "guest.balloon-set")
+GUEST_CMD(cmd_guest_balloon_status, "guest.balloon-status")
+GUEST_CMD(cmd_guest_balloon_stats, "guest.balloon-stats")
+GUEST_CMD(cmd_guest_balloon_reporting, "guest.balloon-reporting")
 
 static const struct ctl_command g_commands[] = {
 	{ "version", cmd_version },
@@ -271,6 +275,10 @@ static const struct ctl_async_command g_async_commands[] = {
 	{ "guest.fsfreeze-status", cmd_guest_fsfreeze_status },
 	{ "guest.time", cmd_guest_time },
 	{ "guest.set-time", cmd_guest_set_time },
+	{ "guest.balloon-set", cmd_guest_balloon_set },
+	{ "guest.balloon-status", cmd_guest_balloon_status },
+	{ "guest.balloon-stats", cmd_guest_balloon_stats },
+	{ "guest.balloon-reporting", cmd_guest_balloon_reporting },
 	{ NULL, NULL },
 };
 

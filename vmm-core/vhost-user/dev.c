@@ -5,6 +5,7 @@
  * stop the queues, forget the session and wait for the next connection.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ int vu_dev_new(const char *socket_path, const struct vdev_ops *ops, void *model,
 	dev->listen_fd = dev->conn_fd = dev->stop_fd = -1;
 	dev->nqueues = nq;
 	vireo_mem_init(&dev->mem);
+	pthread_mutex_init(&dev->mem_lock, NULL);
 	for (unsigned int i = 0; i < nq; i++) {
 		int rc = vu_queue_init(dev, &dev->queues[i], i);
 
@@ -59,7 +61,9 @@ void vu_dev_reset_session(struct vu_dev *dev)
 {
 	for (unsigned int i = 0; i < dev->nqueues; i++)
 		vu_queue_reset(&dev->queues[i]);
+	pthread_mutex_lock(&dev->mem_lock);
 	vireo_mem_clear(&dev->mem);
+	pthread_mutex_unlock(&dev->mem_lock);
 	dev->nmem_refs = 0;
 	/* The frontend keeps the region and hands it back when it reconnects. */
 	vu_inflight_unmap(&dev->inflight);
@@ -214,7 +218,32 @@ void vu_dev_free(struct vu_dev *dev)
 	vu_dev_stop(dev);
 	for (unsigned int i = 0; i < dev->nqueues; i++)
 		vu_queue_fini(&dev->queues[i]);
+	pthread_mutex_destroy(&dev->mem_lock);
 	free(dev);
+}
+
+int vu_dev_mem_snapshot(struct vu_dev *dev, struct vu_mem_span *out, unsigned int cap)
+{
+	unsigned int n;
+	int rc = 0;
+
+	pthread_mutex_lock(&dev->mem_lock);
+	n = dev->mem.nregions;
+	if (n > cap)
+		rc = -ENOBUFS;
+	for (unsigned int i = 0; i < n && rc == 0; i++) {
+		const struct vireo_mem_region *r = &dev->mem.regions[i];
+
+		out[i] = (struct vu_mem_span){ r->gpa, r->size, r->mmap_offset,
+					       fcntl(r->fd, F_DUPFD_CLOEXEC, 0) };
+		if (out[i].fd < 0) {
+			rc = -errno;
+			while (i--)
+				close(out[i].fd);
+		}
+	}
+	pthread_mutex_unlock(&dev->mem_lock);
+	return rc < 0 ? rc : (int)n;
 }
 
 void vu_dev_get_stats(struct vu_dev *dev, struct vu_dev_stats *s)

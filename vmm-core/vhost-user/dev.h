@@ -74,6 +74,24 @@ struct vireo_loop *vu_dev_queue_loop(struct vu_dev *dev, unsigned int index);
 /** vu_dev_features() - Features the driver accepted (valid while queues run). */
 uint64_t vu_dev_features(const struct vu_dev *dev);
 
+/** One guest RAM region as vu_dev_mem_snapshot() copies it. */
+struct vu_mem_span {
+	uint64_t gpa;	      /**< guest-physical address of the first byte */
+	uint64_t size;	      /**< bytes */
+	uint64_t mmap_offset; /**< offset of the first byte in @fd */
+	int fd;		      /**< a dup of the region's fd: the caller closes it */
+};
+
+/**
+ * vu_dev_mem_snapshot() - Copy the guest memory table, for a service outside the
+ * queues (the balloon's hole punching). Each span gets its own dup of the region's
+ * fd, so it stays usable whatever the frontend changes afterwards.
+ * Return: the number of spans (0: no table yet), -ENOBUFS if more than @cap, or the
+ * negative errno of a failed dup (nothing is left open on failure).
+ * Context: any thread but the device's control thread.
+ */
+int vu_dev_mem_snapshot(struct vu_dev *dev, struct vu_mem_span *out, unsigned int cap);
+
 /* ---- for device models, on a queue's worker thread ---- */
 
 /** vu_queue_vq() - The ring of @q. */

@@ -128,7 +128,9 @@ static int vu_mem_add_logged(struct vu_dev *dev, const struct vu_mem_region *r, 
 	int rc;
 
 	vu_desc_from_wire(r, &d);
+	pthread_mutex_lock(&dev->mem_lock);
 	rc = vireo_mem_add(&dev->mem, &d, fd, &why);
+	pthread_mutex_unlock(&dev->mem_lock);
 	if (rc < 0)
 		vireo_log(VIREO_LOG_WARN, TAG, "%s: memory region gpa %#llx size %#llx refused: %s",
 			  dev->path, (unsigned long long)d.gpa, (unsigned long long)d.size,
@@ -163,7 +165,9 @@ static int set_mem_table(struct vu_dev *dev, struct vu_msg *msg)
 	int rc = 0;
 
 	vu_queues_stop_all(dev, was_running);
+	pthread_mutex_lock(&dev->mem_lock);
 	vireo_mem_clear(&dev->mem);
+	pthread_mutex_unlock(&dev->mem_lock);
 	dev->nmem_refs = 0;
 	for (unsigned int i = 0; i < msg->payload.mem.nregions && rc == 0; i++) {
 		rc = vu_mem_add_logged(dev, &msg->payload.mem.regions[i], msg->fds[i]);
@@ -174,7 +178,9 @@ static int set_mem_table(struct vu_dev *dev, struct vu_msg *msg)
 	}
 	if (rc < 0) {
 		/* All or nothing: a half table would let rings point at the wrong memory. */
+		pthread_mutex_lock(&dev->mem_lock);
 		vireo_mem_clear(&dev->mem);
+		pthread_mutex_unlock(&dev->mem_lock);
 		dev->nmem_refs = 0;
 		return rc;
 	}
@@ -219,7 +225,9 @@ static int rem_mem_reg(struct vu_dev *dev, struct vu_msg *msg)
 		*ref = dev->mem_refs[--dev->nmem_refs];
 	vu_desc_from_wire(r, &d);
 	vu_queues_stop_all(dev, was_running);
+	pthread_mutex_lock(&dev->mem_lock);
 	rc = vireo_mem_remove(&dev->mem, &d, &why);
+	pthread_mutex_unlock(&dev->mem_lock);
 	if (rc < 0)
 		vireo_log(VIREO_LOG_WARN, TAG, "%s: REM_MEM_REG: %s", dev->path,
 			  vireo_mem_err_str(why));

@@ -87,6 +87,9 @@ struct vu_dev {
 	bool features_set;
 	bool owner;
 	struct vireo_mem mem;
+	/* Held by the control thread around changes of mem, and by vu_dev_mem_snapshot()
+	 * (another thread's read); queue workers need no lock (see guest_mem.h). */
+	pthread_mutex_t mem_lock;
 	struct vu_mem_ref mem_refs[VIREO_MEM_MAX_REGIONS]; /* one per mapped region */
 	unsigned int nmem_refs;
 	struct vu_inflight_region inflight; /* GET/SET_INFLIGHT_FD */

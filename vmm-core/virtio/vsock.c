@@ -473,3 +473,8 @@ struct vsock_engine *virtio_vsock_engine(struct virtio_vsock *vs)
 {
 	return vs->eng;
 }
+
+int virtio_vsock_mem_snapshot(void *vs, struct vu_mem_span *out, unsigned int cap)
+{
+	return vu_dev_mem_snapshot(((struct virtio_vsock *)vs)->vu, out, cap);
+}

@@ -49,4 +49,13 @@ uint64_t virtio_vsock_cid(const struct virtio_vsock *vs);
  */
 struct vsock_engine *virtio_vsock_engine(struct virtio_vsock *vs);
 
+struct vu_mem_span;
+
+/**
+ * virtio_vsock_mem_snapshot() - The guest memory table of vsock device @vs (a struct
+ * virtio_vsock; void so it fits agent_mem_fn), for the agent's balloon: see
+ * vu_dev_mem_snapshot().
+ */
+int virtio_vsock_mem_snapshot(void *vs, struct vu_mem_span *out, unsigned int cap);
+
 #endif /* VIREO_VIRTIO_VSOCK_H */
