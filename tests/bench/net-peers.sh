@@ -343,9 +343,28 @@ print_table() {
 	print_ratios
 }
 
-# vireod's best pps over each other backend's best, per pairs x frame.
+# The issue's figure: vireod over testpmd at its best configuration, per pairs x
+# frame, on best and on median rounds; then vireod's best over each other row's.
 print_ratios() {
-	local config nq frame a b
+	local config nq frame a b s am bm t tm
+	echo
+	echo "vireod (net-pair loopback) / testpmd (its best configuration), pps:"
+	for nq in $pair_list; do
+		for frame in $frame_list; do
+			s=$(cell_stats "${results[vireod|$nq|$frame]:-}") || continue
+			read -r a am _ <<<"$s"
+			b=0 bm=0
+			for config in "testpmd huge" "testpmd no-huge"; do
+				s=$(cell_stats "${results[$config|$nq|$frame]:-}") || continue
+				read -r t tm _ <<<"$s"
+				((t > b)) && b=$t
+				((tm > bm)) && bm=$tm
+			done
+			((b > 0)) || continue
+			awk -v q="$nq" -v f="$frame" -v a="$a" -v b="$b" -v am="$am" -v bm="$bm" \
+				'BEGIN { printf "  pairs %s, %4s-byte frames: %5.2fx on best rounds, %5.2fx on medians\n", q, f, a / b, am / bm }'
+		done
+	done
 	echo
 	echo "vireod (net-pair loopback) / peer, best pps of $rounds round(s):"
 	for config in "${configs[@]}"; do
