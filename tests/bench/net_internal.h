@@ -22,7 +22,7 @@
 /* How long a worker sleeps on its call eventfds before re-checking the clock. */
 #define NET_WAIT_SLICE_MS 10
 /* After the last send: how long to wait for frames still on their way back. */
-#define NET_DRAIN_GRACE_NS 300000000ull
+#define NET_DRAIN_GRACE_NS 1000000000ull
 
 /* Shared by the workers, read-only once they run, except the atomics. */
 struct net_run {
