@@ -34,8 +34,12 @@ demo: build
 # vireo-bench drives vhost-user-blk backends from the host: vireod (blk-file on the
 # same RAM-backed image) against qemu-storage-daemon, in one table; then a guest's TCP
 # throughput through virtio-net and the TAP driver, offloads on and off. Not pass/fail.
+# net-peers.sh: frames per second of vireod net (loopback driver, and the TAP path)
+# against DPDK's testpmd with the net_vhost PMD.
 bench: build
 	@tests/bench/blk-peers.sh --bench $(BUILD)/tests/bench/vireo-bench \
+		--vireod $(BUILD)/vmm-core/daemon/vireod
+	@tests/bench/net-peers.sh --bench $(BUILD)/tests/bench/vireo-bench \
 		--vireod $(BUILD)/vmm-core/daemon/vireod
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/setup >/dev/null
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/bench/net-tap.sh

@@ -8,6 +8,7 @@
  *   vireo-bench blk --socket PATH [--queues N] [--qd N] [--bs 4096]
  *                   [--rw randread|randwrite|read|write] [--seconds S]
  *                   [--warmup S] [--poll] [--json] ...
+ *   vireo-bench net ...   (net_main.c)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "blk.h"
+#include "net_main.h"
 
 /* Exit codes (documented in usage()). */
 enum {
@@ -373,12 +375,15 @@ int main(int argc, char **argv)
 	struct cli c = { 0 };
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "net") == 0)
+		return bench_net_main(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "blk") != 0) {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			usage(stdout);
 			return EXIT_ALL_OK;
 		}
-		fprintf(stderr, "vireo-bench: the first argument names the device: blk\n");
+		fprintf(stderr, "vireo-bench: the first argument names the device: blk or net "
+				"(vireo-bench net --help)\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}

@@ -305,7 +305,9 @@ static int net_alloc_queues(struct virtio_net *net)
 		nq->nslots = nq->tx ? NET_BURST : NET_BURST + HOST_NET_MAX_FRAME / 1024 + 2;
 		nq->slots = calloc(nq->nslots, sizeof(*nq->slots));
 		nq->pkts = calloc(NET_BURST, sizeof(*nq->pkts));
-		if (!nq->slots || !nq->pkts)
+		nq->used_cap = nq->nslots;
+		nq->used = calloc(nq->used_cap, sizeof(*nq->used));
+		if (!nq->slots || !nq->pkts || !nq->used)
 			return -ENOMEM;
 		for (unsigned int s = 0; s < nq->nslots; s++) {
 			nq->slots[s] = calloc(1, sizeof(**nq->slots));
@@ -335,6 +337,7 @@ static void net_free_queues(struct virtio_net *net)
 			free(nq->slots[s]);
 		free(nq->slots);
 		free(nq->pkts);
+		free(nq->used);
 		free(nq->span_iov);
 	}
 	free(net->queues);

@@ -44,7 +44,14 @@ struct net_queue {
 	unsigned int pair;
 	bool tx;
 	bool broken;
-	bool pushed;		  /* used entries since the last signal */
+	bool pushed; /* used entries since the last signal */
+	/*
+	 * Used entries of the burst being served, published together by net_flush()
+	 * (one barrier and one used->idx store per burst, not per frame: the frontend
+	 * polls that cache line). Empty between calls into the model.
+	 */
+	struct vireo_vq_used *used;
+	unsigned int nused, used_cap;
 	atomic_bool ready_posted; /* a rx_ready/tx_ready is deferred to the loop */
 	struct net_slot **slots;  /* rx: chains of a burst; tx: frames of a burst */
 	struct vireo_pkt **pkts;  /* NET_BURST */
@@ -85,6 +92,7 @@ bool net_iov_tail(const struct iovec *iov, unsigned int n, size_t skip, struct i
 int net_pop(struct net_queue *nq, struct net_slot *s);
 void net_unpop(struct net_queue *nq, unsigned int n);
 void net_push(struct net_queue *nq, uint16_t head, uint32_t len);
+void net_flush(struct net_queue *nq);
 void net_signal(struct net_queue *nq);
 
 /* net_hdr.c */

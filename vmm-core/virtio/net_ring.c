@@ -2,8 +2,9 @@
 /*
  * virtio-net queue plumbing shared by transmit and receive: popping a chain into a
  * slot (a violation breaks the queue), giving the last chains popped back, pushing
- * used entries and signalling once per batch, and the iovec helpers the header and
- * frame travel through. Not the meaning of a chain (net_tx.c, net_rx.c).
+ * used entries (published together, once per burst) and signalling once per batch, and
+ * the iovec helpers the header and frame travel through. Not the meaning of a chain
+ * (net_tx.c, net_rx.c).
  */
 #include "virtio/net_internal.h"
 
@@ -71,15 +72,25 @@ int net_pop(struct net_queue *nq, struct net_slot *s)
 	return rc;
 }
 
+void net_flush(struct net_queue *nq)
+{
+	/* The heads came from pop on this queue, so push cannot refuse them. */
+	if (nq->nused)
+		vireo_vq_push_batch(vu_queue_vq(nq->q), nq->used, nq->nused, NULL);
+	nq->nused = 0;
+}
+
 void net_push(struct net_queue *nq, uint16_t head, uint32_t len)
 {
-	/* The head came from pop on this queue, so push cannot refuse it. */
-	vireo_vq_push(vu_queue_vq(nq->q), head, len, NULL);
+	if (nq->nused == nq->used_cap)
+		net_flush(nq);
+	nq->used[nq->nused++] = (struct vireo_vq_used){ .head = head, .len = len };
 	nq->pushed = true;
 }
 
 void net_signal(struct net_queue *nq)
 {
+	net_flush(nq);
 	if (nq->pushed) {
 		nq->pushed = false;
 		vu_queue_signal(nq->q);

@@ -16,12 +16,26 @@
 #include "vhost-user/dev.h"
 #include "virtio/net_wire.h"
 
+/* A burst's counts, added to the shared atomics once per burst rather than per frame. */
+struct net_rx_counts {
+	uint64_t packets, bytes, buffers;
+};
+
+static void net_rx_count(struct net_queue *nq, const struct net_rx_counts *c)
+{
+	if (!c->packets)
+		return;
+	atomic_fetch_add(&nq->net->rx_buffers, c->buffers);
+	atomic_fetch_add(&nq->packets, c->packets);
+	atomic_fetch_add(&nq->bytes, c->bytes);
+}
+
 /*
  * Writes the header of a received frame into slot @first and returns the chains it
  * fills, of the @nchains from there; returns how many that is.
  */
 static unsigned int net_rx_deliver(struct net_queue *nq, unsigned int first, unsigned int nchains,
-				   const struct vireo_pkt *p)
+				   const struct vireo_pkt *p, struct net_rx_counts *c)
 {
 	struct virtio_net *net = nq->net;
 	struct virtio_net_hdr_v1 h = { 0 };
@@ -62,9 +76,9 @@ static unsigned int net_rx_deliver(struct net_queue *nq, unsigned int first, uns
 		net_push(nq, s->chain.head, l);
 		left -= l;
 	}
-	atomic_fetch_add(&net->rx_buffers, used);
-	atomic_fetch_add(&nq->packets, 1);
-	atomic_fetch_add(&nq->bytes, p->len);
+	c->buffers += used;
+	c->packets++;
+	c->bytes += p->len;
 	return used;
 }
 
@@ -172,20 +186,24 @@ void net_rx_process(struct net_queue *nq)
 	int rc;
 
 	while (!nq->broken) {
+		struct net_rx_counts c = { 0 };
+
 		n = net_rx_gather(nq, &popped, &spans);
 		if (n == 0)
 			break;
 		rc = host_net_rx(nq->net->hn, nq->pair, nq->pkts, n);
 		got = rc > 0 ? (unsigned int)rc : 0;
 		if (spans) {
-			unsigned int used = got ? net_rx_deliver(nq, 0, popped, nq->pkts[0]) : 0;
+			unsigned int used =
+				got ? net_rx_deliver(nq, 0, popped, nq->pkts[0], &c) : 0;
 
 			net_unpop(nq, popped - used);
 		} else {
 			for (unsigned int i = 0; i < got; i++)
-				net_rx_deliver(nq, i, 1, nq->pkts[i]);
+				net_rx_deliver(nq, i, 1, nq->pkts[i], &c);
 			net_unpop(nq, popped - got);
 		}
+		net_rx_count(nq, &c);
 		net_signal(nq);
 		if (got < n)
 			break; /* the driver has no more for now: it will call rx_ready */
