@@ -99,8 +99,8 @@ static const unsigned int vb_order[VB_NSIZES] = { 0, VB_HUGE_ORDER };
 /**
  * struct vb - the balloon (one per guest)
  * @read_lock: one read() at a time: guards @batch; may be held across a page fault
- * @lock: guards everything below but @work, @wq; never held while allocating, so
- *        the OOM notifier may wait for it
+ * @lock: guards everything below but @work, @wq, @rep_mutex, @rep_wq, @prdev; never
+ *        held while allocating, so the OOM notifier may wait for it
  * @lists: held pages by state and size; pending lists are in batch order
  * @count: pages (or blocks) in each list
  * @target: bytes the agent asked for
