@@ -88,7 +88,7 @@ enum vb_state { VB_UNREPORTED, VB_PENDING, VB_ACKED, VB_NSTATES };
  *   QUEUED: built by the report callback, waiting for read(); may be withdrawn
  *           (timeout, no reader, reporting off) since the host never saw it;
  *   READ:   handed out under a sequence number: the host may be discarding the
- *           pages, so the callback keeps them until the ack (or unload / off);
+ *           pages, so the callback keeps them until the ack (or unloading);
  *   ACKED:  the host is done: the callback returns them to the kernel as reported.
  */
 enum vb_rep_state { VB_REP_IDLE, VB_REP_QUEUED, VB_REP_READ, VB_REP_ACKED };
@@ -116,7 +116,10 @@ static const unsigned int vb_order[VB_NSIZES] = { 0, VB_HUGE_ORDER };
  * @batch: read()'s buffer
  * @work: inflates or deflates toward @target
  * @wq: readers waiting for unreported pages or a reported batch
- * @rep_mutex: serialises turning reporting on and off (and unloading)
+ * @rep_mutex: serialises turning reporting on and off (and unloading); guards
+ *             @registered
+ * @registered: registered with the kernel's page reporting (may outlast @reporting
+ *              while a read batch waits for its ack)
  * @reporting: reporting is on: the report callback may queue batches
  * @rep_state: the reported batch's state (enum vb_rep_state)
  * @rep_seq: its sequence number once read
@@ -147,6 +150,7 @@ struct vb {
 	struct delayed_work work;
 	wait_queue_head_t wq;
 	struct mutex rep_mutex;
+	bool registered;
 	bool reporting;
 	enum vb_rep_state rep_state;
 	u64 rep_seq;
@@ -368,7 +372,8 @@ static ssize_t vb_build_report(unsigned int max)
 {
 	struct vireo_balloon_batch *hdr = vb.batch;
 
-	if (vb.rep_state != VB_REP_QUEUED)
+	/* Off: a queued batch is about to be withdrawn, never handed out. */
+	if (vb.rep_state != VB_REP_QUEUED || !vb.reporting)
 		return 0;
 	if (vb.rep_count > max)
 		return -EINVAL;
@@ -386,7 +391,7 @@ static bool vb_readable(void)
 {
 	return READ_ONCE(vb.count[VB_UNREPORTED][VB_SMALL]) ||
 	       READ_ONCE(vb.count[VB_UNREPORTED][VB_HUGE]) ||
-	       READ_ONCE(vb.rep_state) == VB_REP_QUEUED;
+	       (READ_ONCE(vb.rep_state) == VB_REP_QUEUED && READ_ONCE(vb.reporting));
 }
 
 /* Moves pending pages of batches up to @seq to @st. Caller holds the lock. */
@@ -512,10 +517,10 @@ static int vb_cmp_range(const void *a, const void *b)
 	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
 }
 
-/* Why a queued or read reported batch must end now (caller holds the lock). */
+/* Why a queued reported batch must be withdrawn now (caller holds the lock). */
 static bool vb_rep_cancelled(void)
 {
-	return !vb.reporting || vb.stopping;
+	return !vb.reporting || vb.stopping || !atomic_read(&vb.open);
 }
 
 /*
@@ -527,8 +532,8 @@ static bool vb_rep_cancelled(void)
  * report_timeout_ms is withdrawn. A batch read() has handed out is different: the
  * host may be discarding its pages this very moment, and one the guest allocated
  * meanwhile would lose what it wrote; so it waits for the ack with no time limit, as
- * virtio_balloon waits for its host, and only turning reporting off or unloading ends
- * the wait early (the agent's rule: not while it relays that batch; documented).
+ * virtio_balloon waits for its host; turning reporting off does not end that wait,
+ * only unloading does (then the device is closed: no agent is relaying any more).
  */
 static int vb_report(struct page_reporting_dev_info *prdev, struct scatterlist *sgl,
 		     unsigned int nents)
@@ -542,8 +547,7 @@ static int vb_report(struct page_reporting_dev_info *prdev, struct scatterlist *
 
 	mutex_lock(&vb.lock);
 	/* Nobody to read it: fail at once, the kernel will offer the pages again. */
-	if (vb_rep_cancelled() || !atomic_read(&vb.open) || vb.rep_state != VB_REP_IDLE ||
-	    nents > VIREO_BALLOON_REPORT_MAX) {
+	if (vb_rep_cancelled() || vb.rep_state != VB_REP_IDLE || nents > VIREO_BALLOON_REPORT_MAX) {
 		mutex_unlock(&vb.lock);
 		return -EAGAIN;
 	}
@@ -580,15 +584,14 @@ static int vb_report(struct page_reporting_dev_info *prdev, struct scatterlist *
 			ret = 0;
 			break;
 		}
-		if (vb.rep_state == VB_REP_QUEUED &&
-		    (vb_rep_cancelled() || !atomic_read(&vb.open) || left <= 0)) {
+		if (vb.rep_state == VB_REP_QUEUED && (vb_rep_cancelled() || left <= 0)) {
 			/* The host never saw it: the pages simply stay free. */
 			if (left <= 0)
 				vb.report_timeouts++;
 			ret = -ETIMEDOUT;
 			break;
 		}
-		if (vb.rep_state == VB_REP_READ && vb_rep_cancelled()) {
+		if (vb.rep_state == VB_REP_READ && vb.stopping) {
 			pr_warn("vireo_balloon: reported batch %llu (%llu bytes) read but never "
 				"acknowledged: back to the allocator\n",
 				vb.rep_seq, vb.rep_bytes);
@@ -606,7 +609,7 @@ static int vb_report(struct page_reporting_dev_info *prdev, struct scatterlist *
 						left);
 		else
 			wait_event_idle(vb.rep_wq,
-					READ_ONCE(vb.rep_state) != st || !READ_ONCE(vb.reporting));
+					READ_ONCE(vb.rep_state) != st || READ_ONCE(vb.stopping));
 	}
 	vb.rep_state = VB_REP_IDLE;
 	vb.rep_seq = 0;
@@ -614,28 +617,36 @@ static int vb_report(struct page_reporting_dev_info *prdev, struct scatterlist *
 	return ret;
 }
 
-/* Turns reporting on or off. Off returns once the report callback has. */
+/*
+ * Turns reporting on or off; returns at once either way. Off unregisters from the
+ * kernel's page reporting (which waits for a running callback) unless a read batch
+ * waits for its ack: that wait must go on, and the agent calling us may be the one to
+ * ack, so the registration stays (the callback fails at once while off) until the
+ * next off or unloading. Caller must not hold vb.lock.
+ */
 static int vb_set_reporting(bool on)
 {
+	bool waiting;
 	int ret = 0;
 
 	mutex_lock(&vb.rep_mutex);
-	if (on == READ_ONCE(vb.reporting))
-		goto out;
 	if (on) {
 		/* Poisoned free pages would read as zeroes once the host discards them. */
-		if (page_poisoning_enabled_static()) {
+		if (!vb.registered && page_poisoning_enabled_static()) {
 			ret = -EOPNOTSUPP;
 			goto out;
 		}
-		vb.prdev.report = vb_report;
-		/* 2 MiB and up; the page_reporting_order parameter, if set, wins on 6.12. */
-		vb.prdev.order = VB_HUGE_ORDER;
 		mutex_lock(&vb.lock);
 		vb.reporting = true;
 		mutex_unlock(&vb.lock);
+		if (vb.registered)
+			goto out;
+		vb.prdev.report = vb_report;
+		/* 2 MiB and up; the page_reporting_order parameter, if set, wins on 6.12. */
+		vb.prdev.order = VB_HUGE_ORDER;
 		/* EBUSY: another driver (virtio_balloon) reports already. */
 		ret = page_reporting_register(&vb.prdev);
+		vb.registered = !ret;
 		if (ret) {
 			mutex_lock(&vb.lock);
 			vb.reporting = false;
@@ -643,12 +654,17 @@ static int vb_set_reporting(bool on)
 		}
 		goto out;
 	}
+	/* Under one lock hold: once off, read() hands no queued batch out. */
 	mutex_lock(&vb.lock);
 	vb.reporting = false;
+	waiting = vb.rep_state == VB_REP_READ && !vb.stopping;
 	mutex_unlock(&vb.lock);
 	wake_up(&vb.rep_wq);
-	/* Waits for a running report callback, which the wake-up above ends. */
-	page_reporting_unregister(&vb.prdev);
+	if (vb.registered && !waiting) {
+		/* Waits for a running callback: the wake-up above ends a queued batch. */
+		page_reporting_unregister(&vb.prdev);
+		vb.registered = false;
+	}
 out:
 	mutex_unlock(&vb.rep_mutex);
 	return ret;
@@ -934,6 +950,7 @@ static void __exit vb_exit(void)
 	vb.stopping = true;
 	mutex_unlock(&vb.lock);
 	vb_set_reporting(false);
+	WARN_ON(vb.registered);
 	unregister_oom_notifier(&vb_oom_nb);
 	vb_shrinker_unregister();
 	cancel_delayed_work_sync(&vb.work);
