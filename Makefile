@@ -43,6 +43,8 @@ bench: build
 		--vireod $(BUILD)/vmm-core/daemon/vireod
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/setup >/dev/null
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/bench/net-tap.sh
+	@# Balloon: inflate 2 GiB of a 3 GiB guest, QEMU's virtio-balloon against Vireo's.
+	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/bench/balloon.sh
 
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)

@@ -17,6 +17,11 @@
  * page->private (bit 0: a 2 MiB block; above it, the batch sequence number of a
  * reported page), so tracking needs no
  * allocation, which matters when the balloon deflates under memory pressure.
+ *
+ * Free page reporting (off by default, VIREO_BALLOON_SET_REPORTING): the kernel lends
+ * us free blocks of 2 MiB and more (page_reporting_register); we hand them to the
+ * agent through the same read() as a batch flagged VIREO_BALLOON_BATCH_REPORTED and
+ * wait for its ack, after which the kernel puts them back on its free lists.
  */
 #include <linux/fs.h>
 #include <linux/gfp.h>
@@ -28,11 +33,14 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/oom.h>
+#include <linux/page_reporting.h>
 #include <linux/pfn.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/scatterlist.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/swap.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
@@ -48,6 +56,13 @@
 #define VB_BATCH_MAX 4095
 /* What one OOM notification gives back: enough to let the allocation through. */
 #define VB_OOM_BYTES (16UL << 20)
+/* The status size before reporting: agents built then still ask for it. */
+#define VB_STATUS_V1_SIZE offsetof(struct vireo_balloon_status, reporting)
+
+static unsigned int report_timeout_ms = 5000;
+module_param(report_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(report_timeout_ms,
+		 "How long a reported batch waits to be read before its pages stay free (ms)");
 
 /*
  * 2 MiB blocks: only what is free right now. No __GFP_DIRECT_RECLAIM, so no direct
@@ -67,6 +82,16 @@
 #define VB_GFP_SMALL (GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
 
 enum vb_state { VB_UNREPORTED, VB_PENDING, VB_ACKED, VB_NSTATES };
+/*
+ * The one reported batch (the kernel reports from one worker, one call at a time):
+ *   IDLE:   none;
+ *   QUEUED: built by the report callback, waiting for read(); may be withdrawn
+ *           (timeout, no reader, reporting off) since the host never saw it;
+ *   READ:   handed out under a sequence number: the host may be discarding the
+ *           pages, so the callback keeps them until the ack (or unloading);
+ *   ACKED:  the host is done: the callback returns them to the kernel as reported.
+ */
+enum vb_rep_state { VB_REP_IDLE, VB_REP_QUEUED, VB_REP_READ, VB_REP_ACKED };
 enum vb_size { VB_SMALL, VB_HUGE, VB_NSIZES };
 
 static const unsigned int vb_order[VB_NSIZES] = { 0, VB_HUGE_ORDER };
@@ -74,8 +99,8 @@ static const unsigned int vb_order[VB_NSIZES] = { 0, VB_HUGE_ORDER };
 /**
  * struct vb - the balloon (one per guest)
  * @read_lock: one read() at a time: guards @batch; may be held across a page fault
- * @lock: guards everything below but @work, @wq; never held while allocating, so
- *        the OOM notifier may wait for it
+ * @lock: guards everything below but @work, @wq, @rep_mutex, @rep_wq, @prdev; never
+ *        held while allocating, so the OOM notifier may wait for it
  * @lists: held pages by state and size; pending lists are in batch order
  * @count: pages (or blocks) in each list
  * @target: bytes the agent asked for
@@ -90,7 +115,21 @@ static const unsigned int vb_order[VB_NSIZES] = { 0, VB_HUGE_ORDER };
  * @worker: the task running @work, so its own reclaim does not deflate
  * @batch: read()'s buffer
  * @work: inflates or deflates toward @target
- * @wq: readers waiting for unreported pages
+ * @wq: readers waiting for unreported pages or a reported batch
+ * @rep_mutex: serialises turning reporting on and off (and unloading); guards
+ *             @registered
+ * @registered: registered with the kernel's page reporting (may outlast @reporting
+ *              while a read batch waits for its ack)
+ * @reporting: reporting is on: the report callback may queue batches
+ * @rep_state: the reported batch's state (enum vb_rep_state)
+ * @rep_seq: its sequence number once read
+ * @rep_count: its ranges in @rep_ranges
+ * @rep_bytes: its size
+ * @reported: bytes in acknowledged reported batches
+ * @report_batches: reported batches acknowledged
+ * @report_timeouts: reported batches withdrawn because nobody read them in time
+ * @rep_wq: the report callback waiting for read() and the ack
+ * @prdev: our registration with the kernel's page reporting
  */
 struct vb {
 	struct mutex read_lock;
@@ -110,6 +149,19 @@ struct vb {
 	void *batch;
 	struct delayed_work work;
 	wait_queue_head_t wq;
+	struct mutex rep_mutex;
+	bool registered;
+	bool reporting;
+	enum vb_rep_state rep_state;
+	u64 rep_seq;
+	unsigned int rep_count;
+	u64 rep_bytes;
+	struct vireo_balloon_range rep_ranges[VIREO_BALLOON_REPORT_MAX];
+	u64 reported;
+	u64 report_batches;
+	u64 report_timeouts;
+	wait_queue_head_t rep_wq;
+	struct page_reporting_dev_info prdev;
 };
 
 static struct vb vb;
@@ -307,8 +359,39 @@ static size_t vb_build_batch(unsigned int max)
 	vb.seq = seq;
 	hdr->seq = seq;
 	hdr->count = n;
-	hdr->reserved = 0;
+	hdr->flags = 0;
 	return sizeof(*hdr) + n * sizeof(*r);
+}
+
+/*
+ * Hands out the queued reported batch under the next sequence number: its pages now
+ * belong to the host until the ack. Returns the byte size of the batch in vb.batch,
+ * 0 if none is queued, -EINVAL if it does not fit @max ranges. Caller holds the lock.
+ */
+static ssize_t vb_build_report(unsigned int max)
+{
+	struct vireo_balloon_batch *hdr = vb.batch;
+
+	/* Off: a queued batch is about to be withdrawn, never handed out. */
+	if (vb.rep_state != VB_REP_QUEUED || !vb.reporting)
+		return 0;
+	if (vb.rep_count > max)
+		return -EINVAL;
+	vb.rep_seq = ++vb.seq;
+	vb.rep_state = VB_REP_READ;
+	hdr->seq = vb.rep_seq;
+	hdr->count = vb.rep_count;
+	hdr->flags = VIREO_BALLOON_BATCH_REPORTED;
+	memcpy(hdr + 1, vb.rep_ranges, vb.rep_count * sizeof(vb.rep_ranges[0]));
+	return sizeof(*hdr) + vb.rep_count * sizeof(vb.rep_ranges[0]);
+}
+
+/* Something for read(): unreported pages or a queued reported batch. */
+static bool vb_readable(void)
+{
+	return READ_ONCE(vb.count[VB_UNREPORTED][VB_SMALL]) ||
+	       READ_ONCE(vb.count[VB_UNREPORTED][VB_HUGE]) ||
+	       (READ_ONCE(vb.rep_state) == VB_REP_QUEUED && READ_ONCE(vb.reporting));
 }
 
 /* Moves pending pages of batches up to @seq to @st. Caller holds the lock. */
@@ -334,9 +417,9 @@ static void vb_settle(u64 seq, enum vb_state st, bool only_seq)
 
 static ssize_t vb_read(struct file *f, char __user *buf, size_t len, loff_t *off)
 {
+	bool report = false;
 	unsigned int max;
-	ssize_t ret;
-	size_t n;
+	ssize_t ret, n;
 	u64 seq;
 
 	if (len < sizeof(struct vireo_balloon_batch) + sizeof(struct vireo_balloon_range))
@@ -348,18 +431,24 @@ static ssize_t vb_read(struct file *f, char __user *buf, size_t len, loff_t *off
 		return -ERESTARTSYS;
 	for (;;) {
 		mutex_lock(&vb.lock);
-		n = vb_build_batch(max);
+		/* A reported batch first: the kernel's reporting worker is waiting for it. */
+		n = vb_build_report(max);
+		report = n != 0;
+		if (!n)
+			n = vb_build_batch(max);
 		seq = vb.seq;
 		mutex_unlock(&vb.lock);
+		if (n < 0) {
+			ret = n;
+			goto out;
+		}
 		if (n)
 			break;
 		if (f->f_flags & O_NONBLOCK) {
 			ret = -EAGAIN;
 			goto out;
 		}
-		ret = wait_event_interruptible(vb.wq,
-					       READ_ONCE(vb.count[VB_UNREPORTED][VB_SMALL]) ||
-						       READ_ONCE(vb.count[VB_UNREPORTED][VB_HUGE]));
+		ret = wait_event_interruptible(vb.wq, vb_readable());
 		if (ret)
 			goto out;
 	}
@@ -367,7 +456,14 @@ static ssize_t vb_read(struct file *f, char __user *buf, size_t len, loff_t *off
 	if (copy_to_user(buf, vb.batch, n)) {
 		/* The agent never saw this batch: its pages may go back freely. */
 		mutex_lock(&vb.lock);
-		vb_settle(seq, VB_UNREPORTED, true);
+		if (!report) {
+			vb_settle(seq, VB_UNREPORTED, true);
+		} else if (vb.rep_state == VB_REP_READ && vb.rep_seq == seq) {
+			/* Queued again, to be read or to time out as if never read. */
+			vb.rep_state = VB_REP_QUEUED;
+			vb.rep_seq = 0;
+			wake_up(&vb.rep_wq);
+		}
 		mutex_unlock(&vb.lock);
 		ret = -EFAULT;
 		goto out;
@@ -381,8 +477,7 @@ out:
 static __poll_t vb_poll(struct file *f, poll_table *wait)
 {
 	poll_wait(f, &vb.wq, wait);
-	if (READ_ONCE(vb.count[VB_UNREPORTED][VB_SMALL]) ||
-	    READ_ONCE(vb.count[VB_UNREPORTED][VB_HUGE]))
+	if (vb_readable())
 		return EPOLLIN | EPOLLRDNORM;
 	return 0;
 }
@@ -407,15 +502,187 @@ static void vb_status(struct vireo_balloon_status *s)
 	s->shrunk = vb.shrunk;
 	s->alloc_failures = vb.failures;
 	s->oom_shrunk = vb.oom_shrunk;
+	s->reporting = vb.reporting;
+	s->reported = vb.reported;
+	s->report_batches = vb.report_batches;
+	s->report_timeouts = vb.report_timeouts;
+	s->report_waiting = vb.rep_state == VB_REP_IDLE ? 0 : vb.rep_bytes;
 	mutex_unlock(&vb.lock);
+}
+
+static int vb_cmp_range(const void *a, const void *b)
+{
+	const struct vireo_balloon_range *x = a, *y = b;
+
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+/* Why a queued reported batch must be withdrawn now (caller holds the lock). */
+static bool vb_rep_cancelled(void)
+{
+	return !vb.reporting || vb.stopping || !atomic_read(&vb.open);
+}
+
+/*
+ * The kernel's page reporting hands us up to 32 free blocks it took off its free
+ * lists (process context: its own worker). We queue them as one batch for read() and
+ * wait. The return value decides their fate when the kernel puts them back: 0 marks
+ * them reported (skipped until allocated again), an error leaves them unreported, to
+ * be offered again on a later pass. Never held for good: a batch nobody reads within
+ * report_timeout_ms is withdrawn. A batch read() has handed out is different: the
+ * host may be discarding its pages this very moment, and one the guest allocated
+ * meanwhile would lose what it wrote; so it waits for the ack with no time limit, as
+ * virtio_balloon waits for its host; turning reporting off does not end that wait,
+ * only unloading does (then the device is closed: no agent is relaying any more).
+ */
+static int vb_report(struct page_reporting_dev_info *prdev, struct scatterlist *sgl,
+		     unsigned int nents)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(READ_ONCE(report_timeout_ms));
+	struct vireo_balloon_range *r = vb.rep_ranges;
+	struct scatterlist *sg;
+	unsigned int i, n = 0;
+	u64 bytes = 0;
+	int ret;
+
+	mutex_lock(&vb.lock);
+	/* Nobody to read it: fail at once, the kernel will offer the pages again. */
+	if (vb_rep_cancelled() || vb.rep_state != VB_REP_IDLE || nents > VIREO_BALLOON_REPORT_MAX) {
+		mutex_unlock(&vb.lock);
+		return -EAGAIN;
+	}
+	for_each_sg(sgl, sg, nents, i)
+	{
+		r[n].gpa = sg_phys(sg);
+		r[n].len = sg->length;
+		bytes += sg->length;
+		n++;
+	}
+	/* The kernel fills the list from its end: sort, then merge neighbours. */
+	sort(r, n, sizeof(*r), vb_cmp_range, NULL);
+	for (i = 1, nents = n, n = 1; i < nents; i++) {
+		if (r[n - 1].gpa + r[n - 1].len == r[i].gpa)
+			r[n - 1].len += r[i].len;
+		else
+			r[n++] = r[i];
+	}
+	vb.rep_count = n;
+	vb.rep_bytes = bytes;
+	vb.rep_seq = 0;
+	vb.rep_state = VB_REP_QUEUED;
+	mutex_unlock(&vb.lock);
+	wake_up_interruptible(&vb.wq);
+
+	for (;;) {
+		long left = (long)(deadline - jiffies);
+		enum vb_rep_state st;
+
+		mutex_lock(&vb.lock);
+		if (vb.rep_state == VB_REP_ACKED) {
+			vb.reported += vb.rep_bytes;
+			vb.report_batches++;
+			ret = 0;
+			break;
+		}
+		if (vb.rep_state == VB_REP_QUEUED && (vb_rep_cancelled() || left <= 0)) {
+			/* The host never saw it: the pages simply stay free. */
+			if (left <= 0)
+				vb.report_timeouts++;
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (vb.rep_state == VB_REP_READ && vb.stopping) {
+			pr_warn("vireo_balloon: reported batch %llu (%llu bytes) read but never "
+				"acknowledged: back to the allocator\n",
+				vb.rep_seq, vb.rep_bytes);
+			ret = -ECANCELED;
+			break;
+		}
+		st = vb.rep_state;
+		mutex_unlock(&vb.lock);
+		/* TASK_IDLE: a long wait for a slow agent is not a hung task. */
+		if (st == VB_REP_QUEUED)
+			wait_event_idle_timeout(vb.rep_wq,
+						READ_ONCE(vb.rep_state) != st ||
+							!READ_ONCE(vb.reporting) ||
+							!atomic_read(&vb.open),
+						left);
+		else
+			wait_event_idle(vb.rep_wq,
+					READ_ONCE(vb.rep_state) != st || READ_ONCE(vb.stopping));
+	}
+	vb.rep_state = VB_REP_IDLE;
+	vb.rep_seq = 0;
+	mutex_unlock(&vb.lock);
+	return ret;
+}
+
+/*
+ * Turns reporting on or off; returns at once either way. Off unregisters from the
+ * kernel's page reporting (which waits for a running callback) unless a read batch
+ * waits for its ack: that wait must go on, and the agent calling us may be the one to
+ * ack, so the registration stays (the callback fails at once while off) until the
+ * next off or unloading. Caller must not hold vb.lock.
+ */
+static int vb_set_reporting(bool on)
+{
+	bool waiting;
+	int ret = 0;
+
+	mutex_lock(&vb.rep_mutex);
+	if (on) {
+		/* Poisoned free pages would read as zeroes once the host discards them. */
+		if (!vb.registered && page_poisoning_enabled_static()) {
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		mutex_lock(&vb.lock);
+		vb.reporting = true;
+		mutex_unlock(&vb.lock);
+		if (vb.registered)
+			goto out;
+		vb.prdev.report = vb_report;
+		/* 2 MiB and up; the page_reporting_order parameter, if set, wins on 6.12. */
+		vb.prdev.order = VB_HUGE_ORDER;
+		/* EBUSY: another driver (virtio_balloon) reports already. */
+		ret = page_reporting_register(&vb.prdev);
+		vb.registered = !ret;
+		if (ret) {
+			mutex_lock(&vb.lock);
+			vb.reporting = false;
+			mutex_unlock(&vb.lock);
+		}
+		goto out;
+	}
+	/* Under one lock hold: once off, read() hands no queued batch out. */
+	mutex_lock(&vb.lock);
+	vb.reporting = false;
+	waiting = vb.rep_state == VB_REP_READ && !vb.stopping;
+	mutex_unlock(&vb.lock);
+	wake_up(&vb.rep_wq);
+	if (vb.registered && !waiting) {
+		/* Waits for a running callback: the wake-up above ends a queued batch. */
+		page_reporting_unregister(&vb.prdev);
+		vb.registered = false;
+	}
+out:
+	mutex_unlock(&vb.rep_mutex);
+	return ret;
 }
 
 static long vb_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 	struct vireo_balloon_status s;
+	u32 on;
 	u64 v;
 
+	/* The status grew: an agent built before asks for the first fields only. */
+	if (_IOC_TYPE(cmd) == VIREO_BALLOON_IOC && _IOC_NR(cmd) == _IOC_NR(VIREO_BALLOON_STATUS) &&
+	    _IOC_DIR(cmd) == _IOC_READ && _IOC_SIZE(cmd) == VB_STATUS_V1_SIZE) {
+		vb_status(&s);
+		return copy_to_user(uarg, &s, VB_STATUS_V1_SIZE) ? -EFAULT : 0;
+	}
 	switch (cmd) {
 	case VIREO_BALLOON_SET_TARGET:
 		if (copy_from_user(&v, uarg, sizeof(v)))
@@ -440,6 +707,11 @@ static long vb_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		}
 		vb_settle(v, VB_ACKED, false);
 		vb.acked_seq = max(vb.acked_seq, v);
+		/* An ack covers every batch up to @v, the reported one too. */
+		if (vb.rep_state == VB_REP_READ && vb.rep_seq <= v) {
+			vb.rep_state = VB_REP_ACKED;
+			wake_up(&vb.rep_wq);
+		}
 		mutex_unlock(&vb.lock);
 		/* Acked pages may be what a lower target was waiting for. */
 		mod_delayed_work(system_unbound_wq, &vb.work, 0);
@@ -447,6 +719,12 @@ static long vb_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	case VIREO_BALLOON_STATUS:
 		vb_status(&s);
 		return copy_to_user(uarg, &s, sizeof(s)) ? -EFAULT : 0;
+	case VIREO_BALLOON_SET_REPORTING:
+		if (copy_from_user(&on, uarg, sizeof(on)))
+			return -EFAULT;
+		if (on > 1)
+			return -EINVAL;
+		return vb_set_reporting(on);
 	}
 	return -ENOTTY;
 }
@@ -462,6 +740,8 @@ static int vb_release(struct inode *inode, struct file *f)
 {
 	/* Pending pages stay pending: the host may still be punching them. */
 	atomic_set(&vb.open, 0);
+	/* A reported batch nobody has read yet has nobody to read it now. */
+	wake_up(&vb.rep_wq);
 	return 0;
 }
 
@@ -483,10 +763,13 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr, ch
 	return sysfs_emit(buf,
 			  "target %llu\nsize %llu\nblocks_2m %llu\npages_4k %llu\n"
 			  "unreported %llu\npending %llu\nacked %llu\nlast_seq %llu\n"
-			  "acked_seq %llu\nshrunk %llu\nalloc_failures %llu\noom_shrunk %llu\n",
+			  "acked_seq %llu\nshrunk %llu\nalloc_failures %llu\noom_shrunk %llu\n"
+			  "reporting %llu\nreported %llu\nreport_batches %llu\n"
+			  "report_timeouts %llu\nreport_waiting %llu\n",
 			  s.target, s.size, s.blocks_2m, s.pages_4k, s.unreported, s.pending,
 			  s.acked, s.last_seq, s.acked_seq, s.shrunk, s.alloc_failures,
-			  s.oom_shrunk);
+			  s.oom_shrunk, s.reporting, s.reported, s.report_batches,
+			  s.report_timeouts, s.report_waiting);
 }
 static DEVICE_ATTR_RO(status);
 
@@ -624,6 +907,8 @@ static int __init vb_init(void)
 
 	mutex_init(&vb.read_lock);
 	mutex_init(&vb.lock);
+	mutex_init(&vb.rep_mutex);
+	init_waitqueue_head(&vb.rep_wq);
 	for (st = 0; st < VB_NSTATES; st++)
 		for (sz = 0; sz < VB_NSIZES; sz++)
 			INIT_LIST_HEAD(&vb.lists[st][sz]);
@@ -660,11 +945,14 @@ static void __exit vb_exit(void)
 	u64 left;
 
 	misc_deregister(&vb_misc);
-	unregister_oom_notifier(&vb_oom_nb);
-	vb_shrinker_unregister();
+	/* No agent can ack any more (the device was closed): a waiting report ends. */
 	mutex_lock(&vb.lock);
 	vb.stopping = true;
 	mutex_unlock(&vb.lock);
+	vb_set_reporting(false);
+	WARN_ON(vb.registered);
+	unregister_oom_notifier(&vb_oom_nb);
+	vb_shrinker_unregister();
 	cancel_delayed_work_sync(&vb.work);
 	mutex_lock(&vb.lock);
 	while (vb_release_one(U64_MAX))

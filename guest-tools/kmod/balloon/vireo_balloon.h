@@ -13,8 +13,17 @@
 struct vireo_balloon_batch {
 	__u64 seq;   /* acknowledge with VIREO_BALLOON_ACK(seq) */
 	__u32 count; /* struct vireo_balloon_range records that follow */
-	__u32 reserved;
+	__u32 flags; /* VIREO_BALLOON_BATCH_* (was reserved, always 0) */
 };
+
+/*
+ * Free pages the kernel's page reporting lent for this batch (reporting on): they go
+ * back to the guest's allocator as soon as the batch is acknowledged, and read as
+ * zeroes once the host has discarded them. Without the flag: pages the balloon holds.
+ */
+#define VIREO_BALLOON_BATCH_REPORTED (1U << 0)
+/* Most ranges in a reported batch: a read() buffer needs room for them all. */
+#define VIREO_BALLOON_REPORT_MAX 32
 
 /* Guest-physical bytes [gpa, gpa + len) the balloon took; page-aligned, merged. */
 struct vireo_balloon_range {
@@ -35,11 +44,18 @@ struct vireo_balloon_status {
 	__u64 shrunk;	      /* bytes given back under memory pressure */
 	__u64 alloc_failures; /* inflation stalls (no page available) */
 	__u64 oom_shrunk;     /* part of @shrunk given back by the OOM notifier */
+	/* Free page reporting (added later: older readers see the fields above). */
+	__u64 reporting;       /* 1: on, 0: off */
+	__u64 reported;	       /* bytes in acknowledged reported batches, in total */
+	__u64 report_batches;  /* reported batches acknowledged */
+	__u64 report_timeouts; /* reported batches nobody read in time (stayed free) */
+	__u64 report_waiting;  /* bytes of the reported batch waiting now (0: none) */
 };
 
-#define VIREO_BALLOON_IOC	 0xB7
-#define VIREO_BALLOON_SET_TARGET _IOW(VIREO_BALLOON_IOC, 1, __u64)
-#define VIREO_BALLOON_ACK	 _IOW(VIREO_BALLOON_IOC, 2, __u64)
-#define VIREO_BALLOON_STATUS	 _IOR(VIREO_BALLOON_IOC, 3, struct vireo_balloon_status)
+#define VIREO_BALLOON_IOC	    0xB7
+#define VIREO_BALLOON_SET_TARGET    _IOW(VIREO_BALLOON_IOC, 1, __u64)
+#define VIREO_BALLOON_ACK	    _IOW(VIREO_BALLOON_IOC, 2, __u64)
+#define VIREO_BALLOON_STATUS	    _IOR(VIREO_BALLOON_IOC, 3, struct vireo_balloon_status)
+#define VIREO_BALLOON_SET_REPORTING _IOW(VIREO_BALLOON_IOC, 4, __u32)
 
 #endif
