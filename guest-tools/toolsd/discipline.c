@@ -335,7 +335,10 @@ static void *discipline_thread(void *arg)
 		/* A sample that waited far longer than usual is noise for the loop. */
 		if (usual_rtt > 0 && rtt > DISC_RTT_OUTLIER * usual_rtt + 100000)
 			goto sleep_learn;
-		freq += (off / 1000.0) * (DISC_POLL_MS / 1000.0) / DISC_INTEGRATOR_S2;
+		/* Only small offsets teach the frequency: a slew of a large one would wind
+		 * the integrator up and overshoot. */
+		if (llabs(off) < DISC_LEARN_NS)
+			freq += (off / 1000.0) * (DISC_POLL_MS / 1000.0) / DISC_INTEGRATOR_S2;
 		if (freq > DISC_MAX_FREQ_PPM)
 			freq = DISC_MAX_FREQ_PPM;
 		if (freq < -DISC_MAX_FREQ_PPM)
