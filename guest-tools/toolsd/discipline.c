@@ -42,6 +42,7 @@
 #define DISC_MAX_FREQ_PPM  500.0	       /* the kernel's limit */
 #define DISC_INTEGRATOR_S2 64.0		       /* ppm/s per us of offset: 1/64 */
 #define DISC_RTT_OUTLIER   3		       /* times the usual round trip */
+#define DISC_LEARN_NS	   (2 * 1000 * 1000ll) /* offsets that teach the frequency */
 
 static struct {
 	int64_t step_threshold_ns;
