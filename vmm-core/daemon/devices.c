@@ -36,7 +36,7 @@ struct vd_device {
 	struct virtio_net *net;	    /* class net */
 	struct virtio_vsock *vsock; /* class vsock */
 	struct agent_client *agent; /* class vsock; NULL with agent-port=0 */
-	struct timesvc *timesvc;	    /* class vsock: the time service */
+	struct timesvc *timesvc;    /* class vsock: the time service */
 	struct host_sensor *sensor; /* class sensor */
 	struct virtio_i2c *i2c;	    /* class i2c */
 	struct vd_device *next;

@@ -16,6 +16,8 @@
  * The host's clock is not ours to steer: adjfine, adjtime and settime fail with
  * -EOPNOTSUPP. The guest steers its own clock towards this one.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/ptp_clock_kernel.h>
@@ -84,8 +86,7 @@ static int __init vireo_ptp_init(void)
 	int rc;
 
 	if (!timeout_ms || timeout_ms > 10000 || cid < 2) {
-		pr_err("vireo_ptp: bad parameters (cid %u, timeout_ms %u: 1..10000)\n", cid,
-		       timeout_ms);
+		pr_err("bad parameters (cid %u, timeout_ms %u: 1..10000)\n", cid, timeout_ms);
 		return -EINVAL;
 	}
 	vireo_ptp_chan_init(&vireo_chan, cid, port, timeout_ms);
@@ -95,10 +96,10 @@ static int __init vireo_ptp_init(void)
 	/* Only a log line: the host's service may come later (vireod restarts). */
 	rc = vireo_ptp_chan_exchange(&vireo_chan, &ts, NULL);
 	if (rc)
-		pr_warn("vireo_ptp: /dev/ptp%d registered; the host's time service does not answer yet (%d)\n",
+		pr_warn("/dev/ptp%d registered; no answer from the host yet (%d)\n",
 			ptp_clock_index(vireo_clock), rc);
 	else
-		pr_info("vireo_ptp: /dev/ptp%d is the host's clock (cid %u port %u)\n",
+		pr_info("/dev/ptp%d is the host's clock (cid %u port %u)\n",
 			ptp_clock_index(vireo_clock), cid, port);
 	return 0;
 }

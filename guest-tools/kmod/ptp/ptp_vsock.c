@@ -10,6 +10,8 @@
  * for the next one. The next reading connects again, but not before a short backoff,
  * so that a host that refuses does not turn every clock read into a connect attempt.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/jiffies.h>
 #include <linux/net.h>
 #include <linux/socket.h>
@@ -144,7 +146,7 @@ int vireo_ptp_chan_exchange(struct vireo_ptp_chan *ch, struct timespec64 *host,
 		}
 		rc = vireo_ptp_chan_connect(ch);
 		if (rc) {
-			pr_warn_ratelimited("vireo_ptp: cannot reach the host's time service (cid %u port %u): %d\n",
+			pr_warn_ratelimited("cannot reach the time service (cid %u port %u): %d\n",
 					    ch->cid, ch->port, rc);
 			goto out_fail;
 		}
@@ -159,15 +161,16 @@ int vireo_ptp_chan_exchange(struct vireo_ptp_chan *ch, struct timespec64 *host,
 		rc = vireo_ptp_chan_recv(ch, &rsp, sizeof(rsp));
 	ptp_read_system_postts(sts);
 	if (rc) {
-		pr_warn_ratelimited("vireo_ptp: exchange with the host failed: %d\n", rc);
+		pr_warn_ratelimited("exchange with the host failed: %d\n", rc);
 		goto out_fail;
 	}
 	ns = (s64)le64_to_cpu(rsp.realtime_ns);
 	if (le32_to_cpu(rsp.magic) != VIREO_TIME_RSP_MAGIC || rsp.status ||
 	    le64_to_cpu(rsp.seq) != ch->seq || ns < VIREO_PTP_MIN_SANE_NS) {
-		pr_warn_ratelimited("vireo_ptp: bad answer from the host (magic %#x status %u seq %llu/%llu)\n",
-				    le32_to_cpu(rsp.magic), le32_to_cpu(rsp.status),
-				    le64_to_cpu(rsp.seq), ch->seq);
+		pr_warn_ratelimited(
+			"bad answer from the host (magic %#x status %u seq %llu/%llu)\n",
+			le32_to_cpu(rsp.magic), le32_to_cpu(rsp.status), le64_to_cpu(rsp.seq),
+			ch->seq);
 		rc = -EPROTO;
 		goto out_fail;
 	}
