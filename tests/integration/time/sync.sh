@@ -53,8 +53,9 @@ print("note: %s: %d samples, |offset| p50 %.0f us p99 %.0f us; bound (RTT/2) p50
 # The better-measured half: a long round trip says more about slirp than the clock.
 cut = sorted(bnd)[len(bnd) // 2]
 best = [r for r in rows if r[2] <= cut]
-print("note: %s, bound <= %.0f us: %d samples, |offset| p50 %.0f us p99 %.0f us"
-      % (sys.argv[1], cut / 1000, len(best), pct([abs(r[1]) for r in best], 50), pct([abs(r[1]) for r in best], 99)))
+print("note: %s, bound <= %.0f us: %d samples, |offset| p50 %.0f us p99 %.0f us; signed median %+.0f us"
+      % (sys.argv[1], cut / 1000, len(best), pct([abs(r[1]) for r in best], 50),
+         pct([abs(r[1]) for r in best], 99), pct([r[1] for r in best], 50)))
 EOF
 }
 # within FILE MS: every sample's offset is within MS ms of 0, give or take its bound.
