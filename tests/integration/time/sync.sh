@@ -131,7 +131,7 @@ echo "ok: synced within 1 ms (plus each sample's bound)"
 
 # +5 s: above the threshold, stepped back at once.
 steps=$(jq .sync.steps <<<"$r")
-lab_host "$g" 'date -s @$(date +%s.%N | awk "{ printf \"%.9f\", \$1 + 5 }") >/dev/null' || it_fail "date -s failed"
+lab_host "$g" "python3 '$here/shift-clock.py' 5" || it_fail "shifting the clock failed"
 t0=$SECONDS
 deadline=$((SECONDS + 15))
 while ((SECONDS < deadline)); do
@@ -140,14 +140,14 @@ while ((SECONDS < deadline)); do
 done
 (($(jq .sync.steps <<<"$r") > steps)) || it_fail "+5 s was not stepped away: $(jq -c .sync <<<"$r")"
 step=$(jq .sync.last_step_ns <<<"$r")
-((step < -4500000000 && step > -5100000000)) || it_fail "step of $step ns, expected about -5 s"
+((step < -4990000000 && step > -5010000000)) || it_fail "step of $step ns, expected about -5 s"
 echo "ok: +5 s stepped back ($step ns) within $((SECONDS - t0)) s"
 wait_synced 30
 probe 20 0.02 >"$IT_TMP/ntp2" && within "$IT_TMP/ntp2" 1 || it_fail "off after the step: $(cat "$IT_TMP/ntp2")"
 
 # +200 ms: below the threshold, slewed away, the clock never going backwards.
 steps=$(toolsd_time | jq .sync.steps)
-lab_host "$g" 'date -s @$(date +%s.%N | awk "{ printf \"%.9f\", \$1 + 0.2 }") >/dev/null' || it_fail "date -s failed"
+lab_host "$g" "python3 '$here/shift-clock.py' 0.2" || it_fail "shifting the clock failed"
 t0=$SECONDS
 back=$(lab_host "$g" --timeout 120 'python3 -c "
 import time
