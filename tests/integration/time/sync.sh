@@ -124,7 +124,10 @@ r=$(toolsd_time)
 it_expect_eq "time: sync mode" toolsd "$(jq -r .sync.mode <<<"$r")"
 it_expect_eq "time: sync phc" "$ptp" "$(jq -r .sync.phc <<<"$r")"
 sleep 10 # let the frequency loop settle
+sync_note() { toolsd_time | jq -r '"note: toolsd \(.sync.mode): offset \(.sync.offset_ns) ns (error \(.sync.error_ns) ns), freq \(.sync.freq_ppm) ppm, \(.sync.steps) steps"'; }
+sync_note
 probe 200 0.02 >"$IT_TMP/ntp1" || it_fail "the NTP-style probe failed"
+sync_note
 summary "synced" "$IT_TMP/ntp1"
 within "$IT_TMP/ntp1" 1 || it_fail "synced clock off by more than 1 ms plus the bound"
 echo "ok: synced within 1 ms (plus each sample's bound)"
