@@ -6,7 +6,8 @@
 # (QEMU's slirp), each sample with its error bound (half its round trip).
 #   - vireo_ptp registers /dev/ptpN ("vireo_ptp"); its offset to CLOCK_REALTIME agrees
 #     with the independent measurement within the two bounds; settime is refused;
-#     a port nobody serves fails fast, not hangs; rmmod and modprobe work;
+#     a port nobody serves, a host that never answers and one that answers junk make
+#     readings fail within about timeout_ms, with the reason; rmmod and modprobe work;
 #   - toolsd brings the clock within bounds, then: +5 s is stepped back at once; +200 ms
 #     is slewed away, the clock never going backwards; a 3 s pause (QEMU stop/cont)
 #     is undone within 2 s (1 ms, give or take the measurement's bound).
@@ -22,8 +23,8 @@ here=$IT_ROOT/tests/integration/time
 toolsd=$VIREO_BUILD_ROOT/guest-tools/toolsd/vireo-toolsd
 [[ -x $toolsd ]] || it_fail "no $toolsd: build first"
 
-srv_pid=
-trap '[[ -n $srv_pid ]] && kill "$srv_pid" 2>/dev/null; it_cleanup' EXIT
+srv_pid= hostile_pid=
+trap 'kill $srv_pid $hostile_pid 2>/dev/null; it_cleanup' EXIT
 python3 "$here/ntp-server.py" "$IT_TMP/ntp.port" &
 srv_pid=$!
 for _ in $(seq 50); do [[ -s $IT_TMP/ntp.port ]] && break; sleep 0.1; done
@@ -102,6 +103,32 @@ lab_run "$g" 'rmmod vireo_ptp && modprobe vireo_ptp port=5999 timeout_ms=300' ||
 t0=$(date +%s%N)
 lab_host "$g" "python3 '$here/phc-offset.py' $ptp 1" >/dev/null 2>&1 && it_fail "a dead port gave a reading"
 echo "ok: a dead port fails in $((($(date +%s%N) - t0) / 1000000)) ms (lab round trip included)"
+# A host that never answers, and one that answers junk: each reading fails, within
+# about timeout_ms, with the reason.
+hostile_pid=
+for mode in silent:ETIMEDOUT junk:EPROTO; do
+	python3 "$here/hostile-host.py" "${mode%:*}" "$IT_TMP/v.sock_5998" &
+	hostile_pid=$!
+	for _ in $(seq 50); do [[ -S $IT_TMP/v.sock_5998 ]] && break; sleep 0.1; done
+	lab_run "$g" 'rmmod vireo_ptp && modprobe vireo_ptp port=5998 timeout_ms=300' ||
+		it_fail "reload with a ${mode%:*} host failed"
+	r=$(lab_host "$g" "python3 -c 'import errno, os, time
+fd = os.open(\"$ptp\", os.O_RDONLY)
+time.sleep(0.5)  # past the backoff of the failed reading at load
+t = time.monotonic()
+try:
+    time.clock_gettime_ns(((~fd) << 3) | 3)
+    print(\"ok\", 0)
+except OSError as e:
+    print(errno.errorcode[e.errno], int((time.monotonic() - t) * 1000))'")
+	kill "$hostile_pid"
+	wait "$hostile_pid" 2>/dev/null
+	hostile_pid=
+	rm -f "$IT_TMP/v.sock_5998"
+	it_expect_eq "reading from a ${mode%:*} host" "${mode#*:}" "${r% *}"
+	((${r#* } < 2000)) || it_fail "a ${mode%:*} host held a reading for ${r#* } ms"
+	echo "ok: a ${mode%:*} host: ${mode#*:} after ${r#* } ms"
+done
 lab_run "$g" 'rmmod vireo_ptp && modprobe vireo_ptp' || it_fail "reload failed"
 lab_run "$g" 'dmesg | grep -q "is the host.s clock"' || it_fail "no load line: $(lab_run "$g" 'dmesg | grep vireo_ptp')"
 lab_run "$g" 'dmesg | grep -qE "BUG:|Oops|WARNING:|Call Trace"' && it_fail "kernel trouble: $(lab_run "$g" dmesg | tail -n 30)"
