@@ -356,6 +356,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vireo-toolsd [--port N] [--heartbeat SECONDS] [--thaw-after SECONDS]\n"
 		"                    [--max-clients N] [--verbose]\n"
+		"                    [--step-threshold SECONDS] [--no-time-sync]\n"
 		"The Vireo guest agent: serves the host's requests on AF_VSOCK port N (default "
 		"%d).\n",
 		TOOLSD_DEFAULT_PORT);
@@ -382,6 +383,8 @@ int main(int argc, char **argv)
 		{ "thaw-after", required_argument, NULL, 't' },
 		{ "max-clients", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "step-threshold", required_argument, NULL, 'S' },
+		{ "no-time-sync", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -405,6 +408,17 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			cfg.verbose = true;
+			break;
+		case 'S':
+			if (!toolsd_discipline_set_threshold(optarg)) {
+				fprintf(stderr,
+					"vireo-toolsd: bad --step-threshold '%s' (seconds)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'N':
+			toolsd_discipline_disable();
 			break;
 		case 'h':
 			usage(stdout);
@@ -432,6 +446,8 @@ int main(int argc, char **argv)
 		toolsd_log("out of memory or timers");
 		return 1;
 	}
+	if (toolsd_discipline_start() < 0)
+		toolsd_log("time sync: cannot start its thread");
 	rc = run();
 	for (unsigned int i = 0; i < cfg.max_clients; i++)
 		free(clients[i]);

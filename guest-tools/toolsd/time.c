@@ -2,7 +2,8 @@
 /*
  * "time" reports the guest's clocks; "set-time" steps the realtime clock to the
  * host's. Stepping is for a clock that is far off (after a long pause, at boot);
- * keeping it close is the time-sync service's job (slewing, never backwards).
+ * keeping it close is the time-sync service's job (discipline.c: slewing, never
+ * backwards), whose state "time" reports under "sync".
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -33,6 +34,7 @@ int toolsd_cmd_time(struct json_object *args, struct json_object **result, char 
 			       json_object_new_int64(now_ns(CLOCK_MONOTONIC)));
 	json_object_object_add(*result, "boottime_ns",
 			       json_object_new_int64(now_ns(CLOCK_BOOTTIME)));
+	json_object_object_add(*result, "sync", toolsd_discipline_json());
 	return 0;
 }
 

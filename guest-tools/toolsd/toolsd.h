@@ -104,6 +104,16 @@ int toolsd_cmd_balloon_done(struct json_object *args, struct json_object **resul
 int toolsd_cmd_balloon_reporting(struct json_object *args, struct json_object **result, char *err,
 				 size_t errlen);
 
+/* discipline.c: keeps the clock on the host's through vireo_ptp when chrony does not. */
+/** --step-threshold SECONDS (a decimal); false if out of range. Before start. */
+bool toolsd_discipline_set_threshold(const char *s);
+/** --no-time-sync: only measure the offset, for "time". Before start. */
+void toolsd_discipline_disable(void);
+/** Starts the discipline's thread. Returns 0 or -errno. */
+int toolsd_discipline_start(void);
+/** The state for "time": mode (toolsd, chrony, off), offset, last step. */
+struct json_object *toolsd_discipline_json(void);
+
 /* log.c: one line to stderr (journald adds the rest under systemd). */
 void toolsd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

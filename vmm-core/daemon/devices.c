@@ -18,6 +18,7 @@
 
 #include "agent/client.h"
 #include "agent/commands.h"
+#include "agent/timesvc.h"
 #include "control/spec.h"
 #include "host/blkdev.h"
 #include "host/loader.h"
@@ -35,6 +36,7 @@ struct vd_device {
 	struct virtio_net *net;	    /* class net */
 	struct virtio_vsock *vsock; /* class vsock */
 	struct agent_client *agent; /* class vsock; NULL with agent-port=0 */
+	struct timesvc *timesvc;    /* class vsock: the time service */
 	struct host_sensor *sensor; /* class sensor */
 	struct virtio_i2c *i2c;	    /* class i2c */
 	struct vd_device *next;
@@ -63,6 +65,7 @@ static void vd_device_destroy(struct vd_device *d)
 	virtio_blk_free(d->blk);
 	virtio_net_free(d->net);
 	agent_client_free(d->agent); /* before the engine it uses */
+	timesvc_free(d->timesvc);
 	virtio_vsock_free(d->vsock);
 	host_sensor_close(d->sensor);
 	virtio_i2c_free(d->i2c);
@@ -240,6 +243,15 @@ static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *er
 					      virtio_vsock_mem_snapshot, d->vsock, &d->agent);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: agent client: %s", spec->id, strerror(-rc));
+			virtio_vsock_free(d->vsock);
+			d->vsock = NULL;
+			return rc;
+		}
+		rc = timesvc_new(spec->id, virtio_vsock_engine(d->vsock), &d->timesvc);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: time service: %s", spec->id, strerror(-rc));
+			agent_client_free(d->agent);
+			d->agent = NULL;
 			virtio_vsock_free(d->vsock);
 			d->vsock = NULL;
 			return rc;
@@ -514,6 +526,16 @@ static struct json_object *vd_vsock_stats_json(struct vd_device *d)
 			json_object_object_add(o, key, json_object_get(v));
 		}
 		json_object_put(bo);
+	}
+	if (d->timesvc) {
+		struct timesvc_stats ts;
+
+		timesvc_get_stats(d->timesvc, &ts);
+		vd_add_u64(o, "time_conns", ts.conns);
+		vd_add_u64(o, "time_exchanges", ts.exchanges);
+		vd_add_u64(o, "time_bad", ts.bad);
+		vd_add_u64(o, "time_throttled", ts.throttled);
+		vd_add_u64(o, "time_refused", ts.refused);
 	}
 	vd_add_vu_counters(o, &vs);
 	return o;
