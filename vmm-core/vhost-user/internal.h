@@ -33,7 +33,7 @@ struct vu_queue {
 	unsigned int num;	   /* SET_VRING_NUM */
 	struct vu_vring_addr addr; /* SET_VRING_ADDR */
 	bool addr_set;
-	uint16_t base;	    /* SET_VRING_BASE; updated from the ring on stop */
+	uint32_t base;	    /* SET_VRING_BASE (packed: 32 bits); updated on stop */
 	int kick_fd;	    /* -1 until SET_VRING_KICK */
 	bool kick_set;	    /* SET_VRING_KICK seen: the ring is started (spec) */
 	bool enabled;	    /* SET_VRING_ENABLE */
