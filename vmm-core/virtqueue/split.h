@@ -169,10 +169,11 @@ int vireo_vq_unpop(struct vireo_vq *vq, unsigned int n);
 /**
  * vireo_vq_push() - Return one chain on the used ring and publish it.
  * @param vq the queue.
- * @param head the chain's head (an id < size).
+ * @param head the chain's head (an id < size); packed: its buffer id.
  * @param len bytes written into the chain's writable buffers.
  * @param why the reason on failure (may be NULL).
- * @return 0, or -EINVAL for head >= size or no rings, -EIO if broken.
+ * @return 0, or -EINVAL for head >= size (packed: an id not taken, or pushed
+ *   already) or no rings, -EIO if broken.
  * Context: the queue's worker.
  */
 int vireo_vq_push(struct vireo_vq *vq, uint16_t head, uint32_t len, enum vireo_vq_err *why);
@@ -183,8 +184,9 @@ int vireo_vq_push(struct vireo_vq *vq, uint16_t head, uint32_t len, enum vireo_v
  * @param elems the elements, in order.
  * @param n how many; at most size.
  * @param why the reason on failure (may be NULL).
- * @return 0, or -EINVAL (an id >= size, n > size, or no rings; nothing is written),
- *   -EIO if broken.
+ * @return 0, or -EINVAL (an id >= size, n > size, or no rings; packed: an id not
+ *   in flight or twice; nothing is written), -EIO if broken. Packed: the first
+ *   element's flags are written last, so the driver sees the batch at once.
  * Context: the queue's worker.
  */
 int vireo_vq_push_batch(struct vireo_vq *vq, const struct vireo_vq_used *elems, unsigned int n,
