@@ -4,7 +4,8 @@
 # vireod (net/tap driver) over vhost-user. Proves the guest negotiated
 # VIRTIO_F_RING_PACKED (bit 34 of the device's features in sysfs), then ping both
 # ways and 2 MiB of TCP each way with sha256 compared on both ends, vireoctl's
-# counters, and no broken queue. Needs root (TAP, netns). Addresses are TEST-NET-1
+# counters, and no broken queue; then the guest's driver is rebound (device reset,
+# fresh packed rings) and pings again. Needs root (TAP, netns). Addresses are TEST-NET-1
 # (192.0.2.0/24) and never leave the namespace/TAP pair made here.
 source "$(dirname "$0")/../lib.sh"
 series=${1:?series}
@@ -96,6 +97,20 @@ for _ in $(seq 60); do
 done
 it_expect_eq "host -> guest ${mib} MiB, sha256" "$hsum" \
 	"$(lab_run "$g" 'sha256sum </tmp/rx.bin' | cut -d' ' -f1)"
+
+# Unbind and rebind the guest's driver: the device is reset, QEMU takes the ring
+# bases back (GET_VRING_BASE) and starts fresh packed rings (wrap counters 1 again).
+lab_run "$g" 'd=$(basename $(readlink /sys/class/net/eth0/device)) &&
+	echo $d >/sys/bus/virtio/drivers/virtio_net/unbind &&
+	echo $d >/sys/bus/virtio/drivers/virtio_net/bind && sleep 1' ||
+	it_fail "rebinding virtio_net failed"
+lab_run "$g" "ip addr add $guest_ip/24 dev eth0 && ip link set eth0 up" ||
+	it_fail "configuring eth0 after the rebind failed"
+features=$(lab_run "$g" 'cat /sys/class/net/eth0/device/features')
+it_expect_eq "VIRTIO_F_RING_PACKED after the rebind" 1 "${features:34:1}"
+lab_run "$g" "ping -c 3 -W 10 $host_ip" >"$IT_TMP/ping3" 2>&1 ||
+	it_fail "guest -> host ping after the rebind failed: $(cat "$IT_TMP/ping3")"
+echo "ok: after the rebind: $(grep -o '[0-9]* packets received' "$IT_TMP/ping3")"
 
 # vireod's view: traffic both ways, nothing refused, no driver errors.
 stats=$(it_vireoctl device stats net0) || it_fail "vireoctl device stats failed"
