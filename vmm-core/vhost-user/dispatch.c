@@ -270,6 +270,7 @@ static int set_vring_base(struct vu_dev *dev, struct vu_msg *msg)
 		return -EINVAL;
 	vu_queue_stop(q);
 	q->base = msg->payload.state.num;
+	q->base_set = true;
 	return 0;
 }
 

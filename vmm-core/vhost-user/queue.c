@@ -275,7 +275,8 @@ int vu_queue_maybe_start(struct vu_queue *q)
 	vireo_vq_init(&q->vq, &dev->mem, q->index);
 	rc = vireo_vq_setup(&q->vq, q->num, desc, avail, used, dev->features, &why);
 	q->signalled_used = q->vq.used_idx;
-	if (rc == 0)
+	/* A packed ring with no base given starts at slot 0 with wrap counters 1, not 0. */
+	if (rc == 0 && (q->base_set || !q->vq.packed))
 		rc = vireo_vq_set_base(&q->vq, q->base);
 	if (rc < 0) {
 		vireo_log(VIREO_LOG_ERR, TAG, "%s: queue %u: cannot set up the ring: %s", dev->path,
@@ -351,6 +352,7 @@ void vu_queue_stop(struct vu_queue *q)
 	q->running = false;
 	atomic_fetch_sub(&q->dev->queues_running, 1);
 	q->base = vireo_vq_get_base(&q->vq);
+	q->base_set = true;
 }
 
 static void vu_close_fd(int *fd)
@@ -374,6 +376,7 @@ void vu_queue_reset(struct vu_queue *q)
 	q->kick_set = false;
 	q->enabled = false;
 	q->base = 0;
+	q->base_set = false;
 	memset(&q->addr, 0, sizeof(q->addr));
 	vireo_vq_fini(&q->vq);
 	vireo_vq_init(&q->vq, &q->dev->mem, q->index);
