@@ -250,7 +250,8 @@ uint32_t vireo_vq_get_base(const struct vireo_vq *vq);
  * @param base as vireo_vq_get_base() returns it. Packed with the upper 16 bits 0:
  *        the used position is taken equal to the avail one (nothing in flight).
  * @return 0, or -EIO if broken, -EINVAL if split and base > 65535, or packed with
- *   rings and a slot >= size. Packed: forgets chains in flight.
+ *   rings and a slot >= size. Packed: forgets chains in flight, and must come after
+ *   vireo_vq_setup() (before it, the queue does not know it is packed).
  * Context: control thread, worker parked.
  */
 int vireo_vq_set_base(struct vireo_vq *vq, uint32_t base);
