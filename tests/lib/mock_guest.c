@@ -285,6 +285,152 @@ uint16_t mock_chain_indirect(struct mock_guest *g, const struct mock_buf *bufs, 
 	return head;
 }
 
+void mock_packed_init(struct mock_guest *g, unsigned int qsize)
+{
+	g->qsize = qsize;
+	g->desc_gpa = mock_alloc(g, VIREO_VRING_PACKED_DESC_BYTES(qsize), 4096);
+	g->avail_gpa = mock_alloc(g, VIREO_VRING_PACKED_EVENT_BYTES, 4096);
+	g->used_gpa = mock_alloc(g, VIREO_VRING_PACKED_EVENT_BYTES, 4096);
+	memset(mock_ptr(g, g->desc_gpa), 0, VIREO_VRING_PACKED_DESC_BYTES(qsize));
+	memset(mock_ptr(g, g->avail_gpa), 0, VIREO_VRING_PACKED_EVENT_BYTES);
+	memset(mock_ptr(g, g->used_gpa), 0, VIREO_VRING_PACKED_EVENT_BYTES);
+	memset(&g->pk, 0, sizeof(g->pk));
+	/* §2.8.1: both wrap counters start at 1. */
+	g->pk.avail_wrap = true;
+	g->pk.used_wrap = true;
+}
+
+int mock_packed_attach(struct mock_guest *g, struct vireo_vq *vq, uint64_t features,
+		       enum vireo_vq_err *why)
+{
+	void *ring = mock_ring_host(g, g->desc_gpa, VIREO_VRING_PACKED_DESC_BYTES(g->qsize));
+	void *driver = mock_ring_host(g, g->avail_gpa, VIREO_VRING_PACKED_EVENT_BYTES);
+	void *device = mock_ring_host(g, g->used_gpa, VIREO_VRING_PACKED_EVENT_BYTES);
+
+	vireo_vq_fini(vq);
+	vireo_vq_init(vq, &g->mem, 0);
+	return vireo_vq_setup(vq, g->qsize, ring, driver, device,
+			      features | (1ull << VIREO_VIRTIO_F_RING_PACKED), why);
+}
+
+/* Write a packed descriptor at @at; its flags separately (last) if @flags_now is false. */
+static void mock_write_pdesc(struct mock_guest *g, uint64_t at, uint64_t addr, uint32_t len,
+			     uint16_t id, uint16_t flags, bool flags_now)
+{
+	struct vireo_vring_packed_desc *d = mock_ptr(g, at);
+
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->id = htole16(id);
+	if (flags_now)
+		mock_put16(g, at + 14, flags);
+}
+
+static uint16_t mock_pk_avail_bits(bool wrap)
+{
+	/* Available: AVAIL equals the wrap counter, USED does not (§2.8.1). */
+	return wrap ? VIREO_VRING_PACKED_DESC_F_AVAIL : VIREO_VRING_PACKED_DESC_F_USED;
+}
+
+static void mock_pk_next(struct mock_guest *g)
+{
+	if (++g->pk.avail_slot == g->qsize) {
+		g->pk.avail_slot = 0;
+		g->pk.avail_wrap = !g->pk.avail_wrap;
+	}
+}
+
+void mock_packed_put(struct mock_guest *g, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
+{
+	uint64_t at = g->desc_gpa + 16u * g->pk.avail_slot;
+
+	mock_write_pdesc(g, at, addr, len, id, 0, false);
+	atomic_thread_fence(memory_order_release);
+	mock_put16(g, at + 14, (uint16_t)(flags | mock_pk_avail_bits(g->pk.avail_wrap)));
+	mock_pk_next(g);
+}
+
+uint16_t mock_packed_chain(struct mock_guest *g, const struct mock_buf *bufs, unsigned int n,
+			   uint16_t id)
+{
+	uint16_t head = g->pk.avail_slot, head_flags = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t at = g->desc_gpa + 16u * g->pk.avail_slot;
+		uint16_t flags = (uint16_t)((bufs[i].write ? VIREO_VRING_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VIREO_VRING_DESC_F_NEXT : 0) |
+					    mock_pk_avail_bits(g->pk.avail_wrap));
+
+		mock_write_pdesc(g, at, bufs[i].gpa, bufs[i].len, id, flags, i > 0);
+		if (i == 0)
+			head_flags = flags;
+		mock_pk_next(g);
+	}
+	/* The driver's barrier, then the first descriptor's flags: the chain is out. */
+	atomic_thread_fence(memory_order_release);
+	mock_put16(g, g->desc_gpa + 16u * head + 14, head_flags);
+	if (id < MOCK_PACKED_IDS)
+		g->pk.ndesc[id] = (uint16_t)n;
+	return head;
+}
+
+void mock_packed_table_desc(struct mock_guest *g, uint64_t table_gpa, uint32_t i, uint64_t addr,
+			    uint32_t len, uint16_t flags)
+{
+	mock_write_pdesc(g, table_gpa + 16ull * i, addr, len, 0, flags, true);
+}
+
+uint16_t mock_packed_chain_indirect(struct mock_guest *g, const struct mock_buf *bufs,
+				    unsigned int n, uint16_t id)
+{
+	uint64_t table = mock_alloc(g, 16ull * n, 16);
+	uint16_t head = g->pk.avail_slot;
+
+	for (unsigned int i = 0; i < n; i++)
+		mock_packed_table_desc(g, table, i, bufs[i].gpa, bufs[i].len,
+				       bufs[i].write ? VIREO_VRING_DESC_F_WRITE : 0);
+	mock_packed_put(g, table, 16u * n, id, VIREO_VRING_DESC_F_INDIRECT);
+	if (id < MOCK_PACKED_IDS)
+		g->pk.ndesc[id] = 1;
+	return head;
+}
+
+bool mock_packed_used(struct mock_guest *g, uint16_t *id, uint32_t *len, uint16_t *flags)
+{
+	uint64_t at = g->desc_gpa + 16u * g->pk.used_slot;
+	uint16_t f = mock_get16(g, at + 14);
+	bool avail = f & VIREO_VRING_PACKED_DESC_F_AVAIL, used = f & VIREO_VRING_PACKED_DESC_F_USED;
+	const struct vireo_vring_packed_desc *d = mock_ptr(g, at);
+	unsigned int n;
+
+	/* §2.8.1: used when AVAIL and USED both equal the driver's used wrap counter. */
+	if (avail != g->pk.used_wrap || used != g->pk.used_wrap)
+		return false;
+	atomic_thread_fence(memory_order_acquire);
+	*id = le16toh(d->id);
+	*len = le32toh(d->len);
+	*flags = f;
+	n = *id < MOCK_PACKED_IDS && g->pk.ndesc[*id] ? g->pk.ndesc[*id] : 1;
+	g->pk.used_slot = (uint16_t)(g->pk.used_slot + n);
+	if (g->pk.used_slot >= g->qsize) {
+		g->pk.used_slot = (uint16_t)(g->pk.used_slot - g->qsize);
+		g->pk.used_wrap = !g->pk.used_wrap;
+	}
+	return true;
+}
+
+void mock_packed_set_driver_event(struct mock_guest *g, uint16_t flags, uint16_t off_wrap)
+{
+	mock_put16(g, g->avail_gpa, off_wrap);
+	mock_put16(g, g->avail_gpa + 2, flags);
+}
+
+uint16_t mock_packed_device_flags(struct mock_guest *g)
+{
+	return mock_get16(g, g->used_gpa + 2);
+}
+
 static void mock_log_hook(unsigned int queue, enum vireo_vq_err why, const char *msg)
 {
 	(void)queue;

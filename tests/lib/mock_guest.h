@@ -33,6 +33,18 @@ struct mock_buf {
 	bool write;   /**< device-writable */
 };
 
+/** Buffer ids the packed driver side remembers chain lengths for. */
+#define MOCK_PACKED_IDS 1024
+
+/** The driver side of a packed ring (virtio 1.2 §2.8). */
+struct mock_packed {
+	uint16_t avail_slot; /**< next ring slot the driver fills */
+	bool avail_wrap;     /**< driver ring wrap counter */
+	uint16_t used_slot;  /**< next ring slot the driver reads a used descriptor at */
+	bool used_wrap;	     /**< the driver's used wrap counter */
+	uint16_t ndesc[MOCK_PACKED_IDS]; /**< ring descriptors of each id made available */
+};
+
 /** The fake guest. Fields are the test's to read. */
 struct mock_guest {
 	int fd;		      /**< the memfd; the backend's regions hold dups of it */
@@ -42,12 +54,13 @@ struct mock_guest {
 	struct vireo_mem mem; /**< the backend's view: one or two regions */
 	uint64_t brk;	      /**< bump allocator: next free offset in ram */
 
-	unsigned int qsize; /**< entries in the queue */
-	uint64_t desc_gpa;  /**< descriptor table */
-	uint64_t avail_gpa; /**< available ring */
-	uint64_t used_gpa;  /**< used ring */
-	uint16_t avail_idx; /**< the driver's avail idx (published) */
-	uint16_t next_free; /**< next descriptor the chain builders use */
+	unsigned int qsize;    /**< entries in the queue */
+	uint64_t desc_gpa;     /**< descriptor table */
+	uint64_t avail_gpa;    /**< available ring */
+	uint64_t used_gpa;     /**< used ring */
+	uint16_t avail_idx;    /**< the driver's avail idx (published) */
+	uint16_t next_free;    /**< next descriptor the chain builders use */
+	struct mock_packed pk; /**< packed ring driver state (mock_packed_*) */
 };
 
 /**
@@ -131,6 +144,61 @@ uint16_t mock_chain(struct mock_guest *g, const struct mock_buf *bufs, unsigned 
  * descriptor at it and make that available. @return its head.
  */
 uint16_t mock_chain_indirect(struct mock_guest *g, const struct mock_buf *bufs, unsigned int n);
+
+/*
+ * Packed rings. mock_packed_init() lays out the descriptor ring (desc_gpa), the
+ * driver event area (avail_gpa) and the device event area (used_gpa).
+ */
+
+/** mock_packed_init() - Lay out a zeroed packed queue of @qsize entries. */
+void mock_packed_init(struct mock_guest *g, unsigned int qsize);
+
+/**
+ * mock_packed_attach() - vireo_vq_fini() + vireo_vq_init() + vireo_vq_setup() with
+ * RING_PACKED added to @features. The test calls vireo_vq_fini() at the end.
+ * @return what vireo_vq_setup() returned.
+ */
+int mock_packed_attach(struct mock_guest *g, struct vireo_vq *vq, uint64_t features,
+		       enum vireo_vq_err *why);
+
+/**
+ * mock_packed_put() - Write one descriptor at the driver's next slot, available at
+ * once (AVAIL/USED set for the current wrap), and move on. @flags: NEXT, WRITE,
+ * INDIRECT as the test likes (to break rules on purpose).
+ */
+void mock_packed_put(struct mock_guest *g, uint64_t addr, uint32_t len, uint16_t id,
+		     uint16_t flags);
+
+/**
+ * mock_packed_chain() - Make @n buffers available as one chain with buffer @id in
+ * consecutive slots, the first descriptor's flags written last. @return its slot.
+ */
+uint16_t mock_packed_chain(struct mock_guest *g, const struct mock_buf *bufs, unsigned int n,
+			   uint16_t id);
+
+/**
+ * mock_packed_chain_indirect() - Put @n buffers in a new indirect table and make
+ * one ring descriptor pointing at it available with buffer @id. @return its slot.
+ */
+uint16_t mock_packed_chain_indirect(struct mock_guest *g, const struct mock_buf *bufs,
+				    unsigned int n, uint16_t id);
+
+/** mock_packed_table_desc() - Write entry @i of a packed indirect table. */
+void mock_packed_table_desc(struct mock_guest *g, uint64_t table_gpa, uint32_t i, uint64_t addr,
+			    uint32_t len, uint16_t flags);
+
+/**
+ * mock_packed_used() - Take the next used descriptor, if the device wrote one:
+ * its id, len and flags; the driver's used position moves on by that id's chain.
+ * @return true if one was there.
+ */
+bool mock_packed_used(struct mock_guest *g, uint16_t *id, uint32_t *len, uint16_t *flags);
+
+/** mock_packed_set_driver_event() - Write the driver event suppression area. */
+void mock_packed_set_driver_event(struct mock_guest *g, uint16_t flags, uint16_t off_wrap);
+
+/** mock_packed_device_flags() - Read the device event suppression area's flags. */
+uint16_t mock_packed_device_flags(struct mock_guest *g);
 
 /** Broken-queue reports seen by mock_log_install()'s hook. */
 extern unsigned int mock_log_count;

@@ -120,7 +120,8 @@ int vu_fe_negotiate(struct vu_fe *fe, uint64_t want)
 	rc = vu_fe_get_u64(fe, VU_REQ_GET_FEATURES, &fe->features);
 	if (rc < 0)
 		return rc;
-	features = fe->features & want;
+	/* This frontend lays out split rings only (as QEMU with packed=off): never ack 34. */
+	features = fe->features & want & ~(1ull << 34);
 	rc = vu_fe_set(fe, VU_REQ_SET_FEATURES, &features, sizeof(features), NULL, 0);
 	if (rc < 0 || !(features & (1ull << VU_F_PROTOCOL_FEATURES)))
 		return rc;

@@ -272,10 +272,13 @@ static int set_vring_base(struct vu_dev *dev, struct vu_msg *msg)
 
 	if (!q)
 		return -EINVAL;
-	if (msg->payload.state.num > UINT16_MAX)
+	/* Packed: avail slot | wrap << 15, and QEMU puts the used one above (32 bits). */
+	if (msg->payload.state.num > UINT16_MAX &&
+	    !(dev->features & (1ull << VIRTIO_F_RING_PACKED)))
 		return -EINVAL;
 	vu_queue_stop(q);
-	q->base = (uint16_t)msg->payload.state.num;
+	q->base = msg->payload.state.num;
+	q->base_set = true;
 	return 0;
 }
 

@@ -35,7 +35,8 @@ struct vu_queue {
 	unsigned int num;	   /* SET_VRING_NUM */
 	struct vu_vring_addr addr; /* SET_VRING_ADDR */
 	bool addr_set;
-	uint16_t base;	    /* SET_VRING_BASE; updated from the ring on stop */
+	uint32_t base;	    /* SET_VRING_BASE (packed: 32 bits); updated on stop */
+	bool base_set;	    /* base came from the frontend or a stop, not the reset */
 	int kick_fd;	    /* -1 until SET_VRING_KICK */
 	bool kick_set;	    /* SET_VRING_KICK seen: the ring is started (spec) */
 	bool enabled;	    /* SET_VRING_ENABLE */

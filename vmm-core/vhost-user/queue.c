@@ -38,6 +38,7 @@ int vu_queue_init(struct vu_dev *dev, struct vu_queue *q, unsigned int index)
 
 void vu_queue_fini(struct vu_queue *q)
 {
+	vireo_vq_fini(&q->vq);
 	free(q->resubmit);
 	vireo_core_loop_free(q->loop);
 	q->loop = NULL;
@@ -115,6 +116,14 @@ static int vu_queue_recover(struct vu_queue *q)
 	q->nresubmit = q->resubmit_pos = 0;
 	if (!q->ifq)
 		return 0;
+	/* The in-flight region has another layout for packed rings: not implemented. */
+	if (q->vq.packed) {
+		vireo_log(VIREO_LOG_WARN, TAG,
+			  "%s: queue %u: in-flight tracking of packed rings is not supported",
+			  q->dev->path, q->index);
+		q->ifq = NULL;
+		return 0;
+	}
 	if (q->dev->inflight.queue_size != q->num) {
 		vireo_log(VIREO_LOG_WARN, TAG,
 			  "%s: queue %u: in-flight region is for %u entries, "
@@ -285,18 +294,27 @@ int vu_queue_maybe_start(struct vu_queue *q)
 	    q->kick_fd < 0 || dev->mem.nregions == 0)
 		return 0;
 
-	desc = vu_ring_ptr(dev, q->addr.desc_uaddr, VIREO_VRING_DESC_BYTES(q->num));
-	avail = vu_ring_ptr(dev, q->addr.avail_uaddr, VIREO_VRING_AVAIL_BYTES(q->num));
-	used = vu_ring_ptr(dev, q->addr.used_uaddr, VIREO_VRING_USED_BYTES(q->num));
+	if (dev->features & (1ull << VIREO_VIRTIO_F_RING_PACKED)) {
+		/* Packed: the descriptor ring, the driver area and the device area. */
+		desc = vu_ring_ptr(dev, q->addr.desc_uaddr, VIREO_VRING_PACKED_DESC_BYTES(q->num));
+		avail = vu_ring_ptr(dev, q->addr.avail_uaddr, VIREO_VRING_PACKED_EVENT_BYTES);
+		used = vu_ring_ptr(dev, q->addr.used_uaddr, VIREO_VRING_PACKED_EVENT_BYTES);
+	} else {
+		desc = vu_ring_ptr(dev, q->addr.desc_uaddr, VIREO_VRING_DESC_BYTES(q->num));
+		avail = vu_ring_ptr(dev, q->addr.avail_uaddr, VIREO_VRING_AVAIL_BYTES(q->num));
+		used = vu_ring_ptr(dev, q->addr.used_uaddr, VIREO_VRING_USED_BYTES(q->num));
+	}
 	if (!desc || !avail || !used) {
 		vireo_log(VIREO_LOG_ERR, TAG, "%s: queue %u: ring addresses outside guest memory",
 			  dev->path, q->index);
 		return -EFAULT;
 	}
+	vireo_vq_fini(&q->vq);
 	vireo_vq_init(&q->vq, &dev->mem, q->index);
 	rc = vireo_vq_setup(&q->vq, q->num, desc, avail, used, dev->features, &why);
 	q->signalled_used = q->vq.used_idx;
-	if (rc == 0)
+	/* A packed ring with no base given starts at slot 0 with wrap counters 1, not 0. */
+	if (rc == 0 && (q->base_set || !q->vq.packed))
 		rc = vireo_vq_set_base(&q->vq, q->base);
 	if (rc < 0) {
 		vireo_log(VIREO_LOG_ERR, TAG, "%s: queue %u: cannot set up the ring: %s", dev->path,
@@ -380,6 +398,7 @@ void vu_queue_stop(struct vu_queue *q)
 	q->running = false;
 	atomic_fetch_sub(&q->dev->queues_running, 1);
 	q->base = vireo_vq_get_base(&q->vq);
+	q->base_set = true;
 }
 
 static void vu_close_fd(int *fd)
@@ -403,7 +422,9 @@ void vu_queue_reset(struct vu_queue *q)
 	q->kick_set = false;
 	q->enabled = false;
 	q->base = 0;
+	q->base_set = false;
 	memset(&q->addr, 0, sizeof(q->addr));
+	vireo_vq_fini(&q->vq);
 	vireo_vq_init(&q->vq, &q->dev->mem, q->index);
 	free(q->resubmit);
 	q->resubmit = NULL;

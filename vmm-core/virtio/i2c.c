@@ -144,7 +144,8 @@ static void i2c_queue_kick(void *model, struct vu_queue *q)
 static uint64_t i2c_features(void *model)
 {
 	(void)model;
-	return 1ull << VIRTIO_I2C_F_ZERO_LENGTH_REQUEST;
+	/* Packed rings too: the model only pops and pushes. */
+	return (1ull << VIRTIO_I2C_F_ZERO_LENGTH_REQUEST) | (1ull << VIRTIO_F_RING_PACKED);
 }
 
 static unsigned int i2c_num_queues(void *model)

@@ -272,6 +272,8 @@ static uint64_t net_offered(const struct virtio_net *net)
 	uint32_t off = host_net_info(net->hn)->offloads;
 	uint64_t f = (1ull << VIRTIO_NET_F_MRG_RXBUF) | (1ull << VIRTIO_F_VERSION_1);
 
+	f |= 1ull << VIRTIO_F_RING_PACKED; /* only pop/push/unpop: safe on packed rings */
+
 	if (net->npairs > 1)
 		f |= 1ull << VIRTIO_NET_F_MQ;
 	if (off & VIREO_NET_OFF_TX_CSUM) {

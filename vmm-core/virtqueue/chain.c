@@ -13,25 +13,10 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "virtqueue/chain_priv.h"
 #include "virtqueue/split.h"
 
-/* The table being walked: the queue's own, or one indirect table. */
-struct chain_table {
-	const uint8_t *host; /* whole table contiguous in one region, else NULL */
-	uint64_t gpa;	     /* indirect table's address, read through mem/ if host is NULL */
-	uint32_t count;	     /* descriptors in the table */
-	bool indirect;
-};
-
-/* Totals and state carried along one walk. */
-struct chain_walk {
-	const struct vireo_vq *vq;
-	struct vireo_vq_chain *chain;
-	uint64_t total;	 /* readable + writable bytes, at most UINT32_MAX */
-	bool seen_write; /* a writable buffer came already */
-};
-
-static int chain_fail(enum vireo_vq_err *why, enum vireo_vq_err err)
+int vq_chain_fail(enum vireo_vq_err *why, enum vireo_vq_err err)
 {
 	if (why)
 		*why = err;
@@ -63,61 +48,68 @@ static int chain_read_desc(const struct vireo_vq *vq, const struct chain_table *
 }
 
 /* Switch the walk to the indirect table that d points at (§2.7.5.3). */
-static int chain_enter_indirect(const struct vireo_vq *vq, const struct vireo_vring_desc *d,
-				struct chain_table *t, enum vireo_vq_err *why)
+int vq_chain_enter_indirect(const struct vireo_vq *vq, uint64_t addr, uint32_t len,
+			    struct chain_table *t, enum vireo_vq_err *why)
 {
-	uint64_t contiguous = d->len;
+	uint64_t contiguous = len;
 	void *host;
 
 	/* §2.7.5.3: the table holds len / 16 descriptors; 0 of them is no table. */
-	if (d->len == 0 || d->len % sizeof(struct vireo_vring_desc) != 0)
-		return chain_fail(why, VIREO_VQ_ERR_INDIRECT_LEN);
+	if (len == 0 || len % sizeof(struct vireo_vring_desc) != 0)
+		return vq_chain_fail(why, VIREO_VQ_ERR_INDIRECT_LEN);
 	/* Every byte of the table must be guest memory, even ones the chain skips. */
-	if (vireo_mem_check(vq->mem, d->addr, d->len, NULL) < 0)
-		return chain_fail(why, VIREO_VQ_ERR_INDIRECT_RANGE);
-	host = vireo_mem_gpa_to_host(vq->mem, d->addr, &contiguous);
+	if (vireo_mem_check(vq->mem, addr, len, NULL) < 0)
+		return vq_chain_fail(why, VIREO_VQ_ERR_INDIRECT_RANGE);
+	host = vireo_mem_gpa_to_host(vq->mem, addr, &contiguous);
 	/* A table straddling two regions is read descriptor by descriptor via mem/. */
-	t->host = host && contiguous == d->len ? host : NULL;
-	t->gpa = d->addr;
-	t->count = d->len / (uint32_t)sizeof(struct vireo_vring_desc);
+	t->host = host && contiguous == len ? host : NULL;
+	t->gpa = addr;
+	t->count = len / (uint32_t)sizeof(struct vireo_vring_desc);
 	t->indirect = true;
 	return 0;
 }
 
 /* Map one buffer descriptor into the chain's iovecs. */
-static int chain_add_buffer(struct chain_walk *w, const struct vireo_vring_desc *d,
-			    enum vireo_vq_err *why)
+int vq_chain_add_buffer(struct chain_walk *w, uint64_t addr, uint32_t len, bool writable,
+			enum vireo_vq_err *why)
 {
 	struct vireo_vq_chain *c = w->chain;
-	bool writable = d->flags & VIREO_VRING_DESC_F_WRITE;
 	enum vireo_mem_err merr;
 	unsigned int used;
 	int n;
 
 	/* §2.7.4.2: device-writable elements after all device-readable ones. */
 	if (!writable && w->seen_write)
-		return chain_fail(why, VIREO_VQ_ERR_READ_AFTER_WRITE);
+		return vq_chain_fail(why, VIREO_VQ_ERR_READ_AFTER_WRITE);
 	w->seen_write |= writable;
 	/* Zero-length buffers carry no bytes: no iovec, address not looked at. */
-	if (d->len == 0)
+	if (len == 0)
 		return 0;
 	/* §2.7.5.2: no chain of more than 2^32 bytes; used len is 32 bits. */
-	w->total += d->len;
+	w->total += len;
 	if (w->total > UINT32_MAX)
-		return chain_fail(why, VIREO_VQ_ERR_TOTAL_OVERFLOW);
+		return vq_chain_fail(why, VIREO_VQ_ERR_TOTAL_OVERFLOW);
 	used = c->out_num + c->in_num;
-	n = vireo_mem_map(w->vq->mem, d->addr, d->len, c->iov + used, c->iov_cap - used, &merr);
+	n = vireo_mem_map(w->vq->mem, addr, len, c->iov + used, c->iov_cap - used, &merr);
 	if (n < 0)
-		return chain_fail(why, merr == VIREO_MEM_ERR_IOV_FULL ? VIREO_VQ_ERR_IOV_FULL
-								      : VIREO_VQ_ERR_DESC_RANGE);
+		return vq_chain_fail(why, merr == VIREO_MEM_ERR_IOV_FULL ? VIREO_VQ_ERR_IOV_FULL
+									 : VIREO_VQ_ERR_DESC_RANGE);
 	if (writable) {
 		c->in_num += (unsigned int)n;
-		c->in_len += d->len;
+		c->in_len += len;
 	} else {
 		c->out_num += (unsigned int)n;
-		c->out_len += d->len;
+		c->out_len += len;
 	}
 	return 0;
+}
+
+void vq_chain_clear(struct vireo_vq_chain *chain, uint16_t head)
+{
+	chain->head = head;
+	chain->out_num = chain->in_num = 0;
+	chain->out_len = chain->in_len = 0;
+	chain->ndesc = 0;
 }
 
 int vireo_vq_chain_walk(const struct vireo_vq *vq, uint16_t head, struct vireo_vq_chain *chain,
@@ -132,28 +124,28 @@ int vireo_vq_chain_walk(const struct vireo_vq *vq, uint16_t head, struct vireo_v
 	uint32_t idx = head, budget = vq->size;
 	int rc;
 
-	chain->head = head;
-	chain->out_num = chain->in_num = 0;
-	chain->out_len = chain->in_len = 0;
-	chain->ndesc = 0;
+	vq_chain_clear(chain, head);
+	/* Heads index a split ring's table; a packed ring has no such table. */
+	if (vq->packed || !vq->desc)
+		return vq_chain_fail(why, VIREO_VQ_ERR_NOT_READY);
 	/* §2.7.5: a head is an index into the descriptor table. */
 	if (idx >= t.count)
-		return chain_fail(why, VIREO_VQ_ERR_HEAD_RANGE);
+		return vq_chain_fail(why, VIREO_VQ_ERR_HEAD_RANGE);
 
 	for (;;) {
 		if (chain_read_desc(vq, &t, idx, &d) < 0)
-			return chain_fail(why, VIREO_VQ_ERR_INDIRECT_RANGE);
+			return vq_chain_fail(why, VIREO_VQ_ERR_INDIRECT_RANGE);
 
 		if (d.flags & VIREO_VRING_DESC_F_INDIRECT) {
 			/* §2.7.5.3.1: only with the feature, one level, never with NEXT. */
 			if (!vq->indirect)
-				return chain_fail(why, VIREO_VQ_ERR_INDIRECT_NOT_NEGOTIATED);
+				return vq_chain_fail(why, VIREO_VQ_ERR_INDIRECT_NOT_NEGOTIATED);
 			if (t.indirect)
-				return chain_fail(why, VIREO_VQ_ERR_INDIRECT_NESTED);
+				return vq_chain_fail(why, VIREO_VQ_ERR_INDIRECT_NESTED);
 			if (d.flags & VIREO_VRING_DESC_F_NEXT)
-				return chain_fail(why, VIREO_VQ_ERR_INDIRECT_NEXT);
+				return vq_chain_fail(why, VIREO_VQ_ERR_INDIRECT_NEXT);
 			/* §2.7.5.3.2: its WRITE flag is ignored; it is not a buffer. */
-			rc = chain_enter_indirect(vq, &d, &t, why);
+			rc = vq_chain_enter_indirect(vq, d.addr, d.len, &t, why);
 			if (rc < 0)
 				return rc;
 			budget = chain->ndesc + t.count;
@@ -169,16 +161,17 @@ int vireo_vq_chain_walk(const struct vireo_vq *vq, uint16_t head, struct vireo_v
 		 * QEMU's own devices accept that; the iovec cap still bounds the work.
 		 */
 		if (++chain->ndesc > budget)
-			return chain_fail(why, VIREO_VQ_ERR_CHAIN_LOOP);
-		rc = chain_add_buffer(&w, &d, why);
+			return vq_chain_fail(why, VIREO_VQ_ERR_CHAIN_LOOP);
+		rc = vq_chain_add_buffer(&w, d.addr, d.len, d.flags & VIREO_VRING_DESC_F_WRITE,
+					 why);
 		if (rc < 0)
 			return rc;
 
 		if (!(d.flags & VIREO_VRING_DESC_F_NEXT))
 			break;
 		if (d.next >= t.count)
-			return chain_fail(why, t.indirect ? VIREO_VQ_ERR_INDIRECT_NEXT_RANGE
-							  : VIREO_VQ_ERR_NEXT_RANGE);
+			return vq_chain_fail(why, t.indirect ? VIREO_VQ_ERR_INDIRECT_NEXT_RANGE
+							     : VIREO_VQ_ERR_NEXT_RANGE);
 		idx = d.next;
 	}
 	if (why)

@@ -14,6 +14,8 @@ static const char *const vq_err_str[VIREO_VQ_ERR_MAX] = {
 	[VIREO_VQ_ERR_RING_ADDR] = "ring address is NULL",
 	[VIREO_VQ_ERR_RING_ALIGN] = "ring address is misaligned",
 	[VIREO_VQ_ERR_USED_ID] = "used id is not a descriptor index",
+	[VIREO_VQ_ERR_BASE] = "saved ring position is outside the ring",
+	[VIREO_VQ_ERR_NOMEM] = "no memory for the ring's bookkeeping",
 	[VIREO_VQ_ERR_BROKEN] = "queue is broken until reset",
 	[VIREO_VQ_ERR_AVAIL_JUMP] = "available index moved more than the queue size",
 	[VIREO_VQ_ERR_HEAD_RANGE] = "available ring head is out of range",
@@ -29,6 +31,8 @@ static const char *const vq_err_str[VIREO_VQ_ERR_MAX] = {
 	[VIREO_VQ_ERR_INDIRECT_LEN] = "indirect table length is 0 or not a multiple of 16",
 	[VIREO_VQ_ERR_INDIRECT_RANGE] = "indirect table is outside guest memory",
 	[VIREO_VQ_ERR_INDIRECT_NEXT_RANGE] = "indirect descriptor next is out of range",
+	[VIREO_VQ_ERR_ID_IN_USE] = "buffer id made available while still in use",
+	[VIREO_VQ_ERR_RING_OVERRUN] = "more descriptors made available than the ring has free",
 };
 
 static vireo_vq_log_fn g_vq_log_hook;

@@ -33,6 +33,10 @@ enum vireo_vq_err {
 	VIREO_VQ_ERR_RING_ALIGN,
 	/** Used id >= size, or more elements than size: ids are head indexes (§2.7.8). */
 	VIREO_VQ_ERR_USED_ID,
+	/** A saved packed ring position (SET_VRING_BASE) lies outside the ring. */
+	VIREO_VQ_ERR_BASE,
+	/** No memory for a packed ring's per-buffer bookkeeping. */
+	VIREO_VQ_ERR_NOMEM,
 	/** The queue broke earlier; only vireo_vq_reset() clears it. */
 	VIREO_VQ_ERR_BROKEN,
 
@@ -68,6 +72,13 @@ enum vireo_vq_err {
 	VIREO_VQ_ERR_INDIRECT_RANGE,
 	/** A next >= len / 16 inside an indirect table (§2.7.5.3). */
 	VIREO_VQ_ERR_INDIRECT_NEXT_RANGE,
+
+	/** Packed: a buffer id the device still holds was made available again
+	 *  (§2.8: an id names one buffer until it is used). */
+	VIREO_VQ_ERR_ID_IN_USE,
+	/** Packed: more descriptors made available than the ring has free: the
+	 *  driver overwrote descriptors the device has not used yet (§2.8). */
+	VIREO_VQ_ERR_RING_OVERRUN,
 
 	/** Number of reasons; not a reason. */
 	VIREO_VQ_ERR_MAX,

@@ -13,6 +13,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "virtqueue/packed.h"
+
 /*
  * Ring fields shared with the guest are accessed as 16-bit atomics so that each
  * read or write is one untorn access the compiler cannot repeat or elide.
@@ -107,18 +109,36 @@ void vireo_vq_init(struct vireo_vq *vq, const struct vireo_mem *mem, unsigned in
 	memset(vq, 0, sizeof(*vq));
 	vq->mem = mem;
 	vq->index = index;
+	/* §2.8.1: a packed ring's wrap counters start at 1. */
+	vq->avail_wrap = true;
+	vq->used_wrap = true;
 }
 
 void vireo_vq_reset(struct vireo_vq *vq)
 {
+	vq_packed_free(vq);
 	vireo_vq_init(vq, vq->mem, vq->index);
+}
+
+void vireo_vq_fini(struct vireo_vq *vq)
+{
+	vireo_vq_reset(vq);
 }
 
 int vireo_vq_setup(struct vireo_vq *vq, unsigned int size, const void *desc, const void *avail,
 		   void *used, uint64_t features, enum vireo_vq_err *why)
 {
+	int rc;
+
 	if (vq->broken)
 		return vq_refuse(why, VIREO_VQ_ERR_BROKEN, -EIO);
+	if ((features >> VIREO_VIRTIO_F_RING_PACKED) & 1) {
+		vq->indirect = (features >> VIREO_VIRTIO_F_INDIRECT_DESC) & 1;
+		vq->event_idx = (features >> VIREO_VIRTIO_F_EVENT_IDX) & 1;
+		rc = vq_packed_setup(vq, size, (void *)desc, avail, used, why);
+		vq->ready = rc == 0;
+		return rc < 0 ? rc : vq_refuse(why, VIREO_VQ_OK, 0);
+	}
 	/* §2.7: Queue Size is a power of 2, at most 32768. */
 	if (size == 0 || size > VIREO_VRING_MAX_SIZE || (size & (size - 1)) != 0)
 		return vq_refuse(why, VIREO_VQ_ERR_SIZE, -EINVAL);
@@ -130,6 +150,8 @@ int vireo_vq_setup(struct vireo_vq *vq, unsigned int size, const void *desc, con
 	    (uintptr_t)used % VIREO_VRING_USED_ALIGN != 0)
 		return vq_refuse(why, VIREO_VQ_ERR_RING_ALIGN, -EINVAL);
 
+	vq_packed_free(vq);
+	vq->packed = false;
 	vq->size = size;
 	vq->desc = desc;
 	vq->avail = avail;
@@ -154,6 +176,8 @@ int vireo_vq_pop(struct vireo_vq *vq, struct vireo_vq_chain *chain, enum vireo_v
 	rc = vq_usable(vq, why);
 	if (rc < 0)
 		return rc;
+	if (vq->packed)
+		return vq_packed_pop(vq, chain, why);
 	rc = vq_pending(vq, why);
 	/* Empty: with EVENT_IDX make sure the next chain is kicked before sleeping. */
 	if (rc == 0 && vq->event_idx && !vq->notify_off)
@@ -188,6 +212,8 @@ int vireo_vq_unpop(struct vireo_vq *vq, unsigned int n)
 	rc = vq_usable(vq, NULL);
 	if (rc < 0)
 		return rc;
+	if (vq->packed)
+		return vq_packed_unpop(vq, n);
 	if (n > out)
 		return -EINVAL;
 	vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
@@ -204,6 +230,8 @@ int vireo_vq_push_batch(struct vireo_vq *vq, const struct vireo_vq_used *elems, 
 	rc = vq_usable(vq, why);
 	if (rc < 0)
 		return rc;
+	if (vq->packed)
+		return vq_packed_push_batch(vq, elems, n, why);
 	if (n > vq->size)
 		return vq_refuse(why, VIREO_VQ_ERR_USED_ID, -EINVAL);
 	/* §2.7.8: id is the head of a chain, so an index into the table. */
@@ -246,6 +274,8 @@ int vireo_vq_should_notify(struct vireo_vq *vq)
 	rc = vq_usable(vq, NULL);
 	if (rc < 0)
 		return rc;
+	if (vq->packed)
+		return vq_packed_should_notify(vq);
 	/*
 	 * Full fence: our used idx store must be visible before we read the driver's
 	 * suppression fields; pairs with the driver's barrier between re-enabling
@@ -278,6 +308,10 @@ int vireo_vq_disable_notify(struct vireo_vq *vq)
 
 	if (rc < 0)
 		return rc;
+	if (vq->packed) {
+		vq_packed_disable_notify(vq);
+		return 0;
+	}
 	vq->notify_off = true;
 	/* §2.7.10.2: without EVENT_IDX the flag; with it, avail_event stops moving. */
 	if (!vq->event_idx)
@@ -291,6 +325,8 @@ int vireo_vq_enable_notify(struct vireo_vq *vq, enum vireo_vq_err *why)
 
 	if (rc < 0)
 		return rc;
+	if (vq->packed)
+		return vq_refuse(why, VIREO_VQ_OK, vq_packed_enable_notify(vq));
 	vq->notify_off = false;
 	rc = vq_arm(vq, why);
 	return rc < 0 ? rc : vq_refuse(why, VIREO_VQ_OK, rc);
@@ -302,20 +338,28 @@ int vireo_vq_avail_count(struct vireo_vq *vq, enum vireo_vq_err *why)
 
 	if (rc < 0)
 		return rc;
+	if (vq->packed)
+		return vq_refuse(why, VIREO_VQ_OK, vq_packed_avail_count(vq));
 	rc = vq_pending(vq, why);
 	return rc < 0 ? rc : vq_refuse(why, VIREO_VQ_OK, rc);
 }
 
-uint16_t vireo_vq_get_base(const struct vireo_vq *vq)
+uint32_t vireo_vq_get_base(const struct vireo_vq *vq)
 {
+	if (vq->packed)
+		return vq_packed_get_base(vq);
 	return vq->last_avail_idx;
 }
 
-int vireo_vq_set_base(struct vireo_vq *vq, uint16_t base)
+int vireo_vq_set_base(struct vireo_vq *vq, uint32_t base)
 {
 	if (vq->broken)
 		return -EIO;
-	vq->last_avail_idx = base;
+	if (vq->packed)
+		return vq_packed_set_base(vq, base);
+	if (base > UINT16_MAX)
+		return -EINVAL;
+	vq->last_avail_idx = (uint16_t)base;
 	vq->signalled_valid = false;
 	vq->used_since_check = 0;
 	return 0;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file
- * A split virtqueue, device side (audience: vmm-core vhost-user layer and device
- * models).
+ * A virtqueue, device side (audience: vmm-core vhost-user layer and device
+ * models): split (virtio 1.2 §2.7), or packed (§2.8) when VIRTIO_F_RING_PACKED is
+ * negotiated. Both sit behind the same calls; packed.h says what differs.
  *
  * Owns the rings' device-side state: taking chains off the available ring,
  * returning them on the used ring, deciding when the guest wants a used-buffer
@@ -30,7 +31,11 @@
 #include "virtqueue/err.h"
 #include "virtqueue/wire.h"
 
-/** A split virtqueue. Embed it; fields are read-only outside vmm-core/virtqueue/. */
+/**
+ * A virtqueue. Embed it; fields are read-only outside vmm-core/virtqueue/. A packed
+ * queue owns heap memory from vireo_vq_setup(): release it with vireo_vq_reset()
+ * or vireo_vq_fini() (vireo_vq_init() does not free).
+ */
 struct vireo_vq {
 	const struct vireo_mem *mem; /**< guest memory buffers are mapped from */
 	unsigned int index;	     /**< queue number, for reports */
@@ -51,6 +56,24 @@ struct vireo_vq {
 
 	bool broken;		      /**< a guest violation was seen */
 	enum vireo_vq_err broken_why; /**< the first one */
+
+	/*
+	 * Packed rings only (§2.8). last_avail_idx is then the ring slot of the next
+	 * descriptor to read and used_idx counts used descriptors written (chains, not
+	 * slots), so that it still changes with every push.
+	 */
+	bool packed;					     /**< VIRTIO_F_RING_PACKED */
+	struct vireo_vring_packed_desc *ring;		     /**< descriptor ring */
+	const struct vireo_vring_packed_event *driver_event; /**< driver's suppression */
+	struct vireo_vring_packed_event *device_event;	     /**< ours (kicks) */
+	bool avail_wrap;	  /**< driver ring wrap counter at last_avail_idx */
+	uint16_t used_slot;	  /**< ring slot of the next used descriptor */
+	bool used_wrap;		  /**< used wrap counter at used_slot */
+	uint32_t inflight;	  /**< ring descriptors taken and not yet used */
+	uint32_t inflight_chains; /**< chains taken and not yet used */
+	uint32_t *id_ndesc;	  /**< [65536] per buffer id: its ring descriptors, 0 free */
+	uint32_t *pop_log;	  /**< [size] position | id << 16 of chains taken, in order */
+	uint32_t pop_next;	  /**< pop_log entry of the next chain taken */
 };
 
 /** One used element to push: a chain's head and the bytes written into it. */
@@ -76,16 +99,29 @@ void vireo_vq_init(struct vireo_vq *vq, const struct vireo_mem *mem, unsigned in
 void vireo_vq_reset(struct vireo_vq *vq);
 
 /**
+ * vireo_vq_fini() - Release what a packed queue allocated; the queue is then reset.
+ * @param vq the queue (initialised).
+ * Context: control thread, worker parked or gone.
+ */
+void vireo_vq_fini(struct vireo_vq *vq);
+
+/**
  * vireo_vq_setup() - Attach rings and negotiated features (SET_VRING_NUM/ADDR).
  * @param vq the queue; last_avail_idx is kept (SET_VRING_BASE may come first).
- * @param size entries: a power of 2 in [1, 32768].
- * @param desc descriptor table, VIREO_VRING_DESC_BYTES(size), 16-byte aligned.
- * @param avail available ring, VIREO_VRING_AVAIL_BYTES(size), 2-byte aligned.
- * @param used used ring, VIREO_VRING_USED_BYTES(size), 4-byte aligned.
- * @param features negotiated virtio feature bits; INDIRECT_DESC and EVENT_IDX count.
+ * @param size entries: a power of 2 in [1, 32768] (packed: any size in [1, 32768]).
+ * @param desc descriptor table, VIREO_VRING_DESC_BYTES(size), 16-byte aligned
+ *        (packed: the descriptor ring, VIREO_VRING_PACKED_DESC_BYTES(size)).
+ * @param avail available ring, VIREO_VRING_AVAIL_BYTES(size), 2-byte aligned
+ *        (packed: the driver event suppression area, 4 bytes, 4-aligned).
+ * @param used used ring, VIREO_VRING_USED_BYTES(size), 4-byte aligned
+ *        (packed: the device event suppression area, 4 bytes, 4-aligned).
+ * @param features negotiated virtio feature bits; INDIRECT_DESC, EVENT_IDX and
+ *        RING_PACKED count.
  * @param why the reason on failure (may be NULL).
  * @return 0, or:
- *   -EINVAL for a bad size, a NULL or misaligned ring;
+ *   -EINVAL for a bad size, a NULL or misaligned ring, a saved packed position
+ *   outside the ring (VIREO_VQ_ERR_BASE);
+ *   -ENOMEM (packed bookkeeping);
  *   -EIO if the queue is broken (reset it first).
  * The caller has translated the frontend's ring addresses and checked that each
  * part lies whole inside one region. used_idx is taken from the used ring.
@@ -133,10 +169,11 @@ int vireo_vq_unpop(struct vireo_vq *vq, unsigned int n);
 /**
  * vireo_vq_push() - Return one chain on the used ring and publish it.
  * @param vq the queue.
- * @param head the chain's head (an id < size).
+ * @param head the chain's head (an id < size); packed: its buffer id.
  * @param len bytes written into the chain's writable buffers.
  * @param why the reason on failure (may be NULL).
- * @return 0, or -EINVAL for head >= size or no rings, -EIO if broken.
+ * @return 0, or -EINVAL for head >= size (packed: an id not taken, or pushed
+ *   already) or no rings, -EIO if broken.
  * Context: the queue's worker.
  */
 int vireo_vq_push(struct vireo_vq *vq, uint16_t head, uint32_t len, enum vireo_vq_err *why);
@@ -147,8 +184,9 @@ int vireo_vq_push(struct vireo_vq *vq, uint16_t head, uint32_t len, enum vireo_v
  * @param elems the elements, in order.
  * @param n how many; at most size.
  * @param why the reason on failure (may be NULL).
- * @return 0, or -EINVAL (an id >= size, n > size, or no rings; nothing is written),
- *   -EIO if broken.
+ * @return 0, or -EINVAL (an id >= size, n > size, or no rings; packed: an id not
+ *   in flight or twice; nothing is written), -EIO if broken. Packed: the first
+ *   element's flags are written last, so the driver sees the batch at once.
  * Context: the queue's worker.
  */
 int vireo_vq_push_batch(struct vireo_vq *vq, const struct vireo_vq_used *elems, unsigned int n,
@@ -197,21 +235,26 @@ int vireo_vq_enable_notify(struct vireo_vq *vq, enum vireo_vq_err *why);
 int vireo_vq_avail_count(struct vireo_vq *vq, enum vireo_vq_err *why);
 
 /**
- * vireo_vq_get_base() - last_avail_idx, for GET_VRING_BASE. Works on a broken queue.
+ * vireo_vq_get_base() - The ring position, for GET_VRING_BASE. Works on a broken queue.
  * @param vq the queue.
- * @return the next available ring slot the device would take.
+ * @return split: last_avail_idx, the next available ring slot the device would take.
+ *   Packed: the next slot to read | avail wrap counter << 15, and in the upper 16
+ *   bits the next used slot | used wrap counter << 15 (what QEMU expects).
  * Context: control thread, worker parked.
  */
-uint16_t vireo_vq_get_base(const struct vireo_vq *vq);
+uint32_t vireo_vq_get_base(const struct vireo_vq *vq);
 
 /**
- * vireo_vq_set_base() - Restore last_avail_idx (SET_VRING_BASE).
+ * vireo_vq_set_base() - Restore the ring position (SET_VRING_BASE).
  * @param vq the queue.
- * @param base the slot to resume at.
- * @return 0, or -EIO if broken.
+ * @param base as vireo_vq_get_base() returns it. Packed with the upper 16 bits 0:
+ *        the used position is taken equal to the avail one (nothing in flight).
+ * @return 0, or -EIO if broken, -EINVAL if split and base > 65535, or packed with
+ *   rings and a slot >= size. Packed: forgets chains in flight, and must come after
+ *   vireo_vq_setup() (before it, the queue does not know it is packed).
  * Context: control thread, worker parked.
  */
-int vireo_vq_set_base(struct vireo_vq *vq, uint16_t base);
+int vireo_vq_set_base(struct vireo_vq *vq, uint32_t base);
 
 /**
  * vireo_vq_is_broken() - Whether the broken latch is set.
