@@ -5,6 +5,7 @@
 #   make check      the whole test run: unit (ASan+UBSan) and real-guest tests
 #   make demo       boot a lab guest and show it working
 #   make bench      benchmarks (not pass/fail)
+#   make deb        the vireo-guest-tools Debian package, in $(BUILD)/deb
 #   make install    PREFIX (default /usr/local) and DESTDIR are honoured
 #   make clean
 BUILD ?= build
@@ -12,7 +13,7 @@ BUILD_ASAN ?= build-asan
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build check demo bench install clean
+.PHONY: all deps build check demo bench install clean deb
 
 all: build
 
@@ -36,6 +37,11 @@ demo: build
 bench: build
 	@tests/bench/blk-peers.sh --bench $(BUILD)/tests/bench/vireo-bench \
 		--vireod $(BUILD)/vmm-core/daemon/vireod
+
+# vireo-guest-tools_*.deb (toolsd, its unit, the installer, the modules' DKMS sources);
+# guest-tools/install/mkdeb.sh says how.
+deb: deps
+	@guest-tools/install/mkdeb.sh $(BUILD)
 
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)

@@ -32,6 +32,15 @@ VIREO_PACKAGES=(
 	libssl3         # runtime of the kernel's kbuild tools (sign-file)
 	zlib1g          # runtime of the 6.12 kbuild tools
 	dwarves         # pahole: BTF for modules built against 6.12
+	libkmod-dev     # vireo-kmod-check: the installer asks libkmod about modules
+	debhelper       # make deb: builds vireo-guest-tools with dh
+	dh-dkms         # make deb: dh_dkms writes the DKMS parts of the package
+	dkms            # make deb: dh_dkms's helpers; the package's modules build with it
+	dpkg-dev        # make deb: dpkg-buildpackage
+	fakeroot        # make deb: dpkg-buildpackage's root for the package's files
+	lintian         # make deb: checks the package (report in build/deb/lintian.txt)
+	mmdebstrap      # the installer test: builds the Debian 12 root file system (cached)
+	e2fsprogs       # the installer test: mke2fs -d makes its disk image
 )
 
 # Prints the packages of VIREO_PACKAGES that are not installed.
