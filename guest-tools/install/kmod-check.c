@@ -63,8 +63,8 @@ static int act(struct kmod_module *mod, enum action action)
 	const char *state = module_state(mod);
 
 	if (action == ACT_LOAD && strcmp(state, "loadable") == 0)
-		return kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL,
-		                                       NULL, NULL, NULL);
+		return kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
+						       NULL, NULL);
 	if (action == ACT_UNLOAD && strcmp(state, "live") == 0)
 		return kmod_module_remove_module(mod, 0);
 	return 0;
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 
 		if (err < 0)
 			fprintf(stderr, "vireo-kmod-check: %s %s: %s\n", argv[i],
-			        action == ACT_LOAD ? "load" : "unload", strerror(-err));
+				action == ACT_LOAD ? "load" : "unload", strerror(-err));
 		printf("%s %s%s%s\n", argv[i], state, path ? " " : "", path ? path : "");
 		if (strcmp(state, "missing") == 0 || err < 0 ||
 		    (action == ACT_LOAD && strcmp(state, "loadable") == 0) ||
