@@ -120,4 +120,6 @@ it_expect_eq "package after purge" "" "$(lab_run "$g" "dpkg-query -W -f='\${Stat
 it_expect_eq "DKMS sources after purge" "" "$(lab_run "$g" "ls -d /usr/src/$pkg-* /var/lib/dkms/$pkg 2>/dev/null")"
 
 lab_shutdown "$g" || it_fail "the guest did not power off"
+it_vireod_stop
+it_expect_eq "vireod's exit status" 0 "$IT_VIREOD_RC"
 it_pass
