@@ -33,10 +33,13 @@ demo: build
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/demo
 
 # vireo-bench drives vhost-user-blk backends from the host: vireod (blk-file on the
-# same RAM-backed image) against qemu-storage-daemon, in one table. Not pass/fail.
+# same RAM-backed image) against qemu-storage-daemon, in one table; then a guest's TCP
+# throughput through virtio-net and the TAP driver, offloads on and off. Not pass/fail.
 bench: build
 	@tests/bench/blk-peers.sh --bench $(BUILD)/tests/bench/vireo-bench \
 		--vireod $(BUILD)/vmm-core/daemon/vireod
+	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/setup >/dev/null
+	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/bench/net-tap.sh
 
 # vireo-guest-tools_*.deb (toolsd, its unit, the installer, the modules' DKMS sources);
 # guest-tools/install/mkdeb.sh says how.
@@ -45,7 +48,12 @@ deb: deps
 
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)
+	meson compile -C $(BUILD) abi-reference
 	meson install -C $(BUILD) --destdir "$(DESTDIR)"
+	@# meson does not refresh the dynamic linker's cache; without it the installed
+	@# vireod and vireo-certify do not find libvireo.so.1 until someone runs ldconfig.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+		ldconfig; fi
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD).setup.log $(BUILD_ASAN).setup.log

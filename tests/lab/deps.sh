@@ -20,6 +20,7 @@ VIREO_PACKAGES=(
 	clang-format    # the style check (.clang-format) in the test run
 	jq              # make bench: reads vireo-bench's JSON results
 	abigail-tools   # abidw/abidiff: the driver ABI gate in the test run
+	doxygen         # the ABI reference from the SDK headers, and its check in the test run
 	qemu-system-x86 # runs the lab guests (TCG here, KVM where it works)
 	ipxe-qemu       # option ROMs QEMU loads for virtio-net and e1000e NICs
 	busybox-static  # userland of the guest initramfs
@@ -32,6 +33,8 @@ VIREO_PACKAGES=(
 	libssl3         # runtime of the kernel's kbuild tools (sign-file)
 	zlib1g          # runtime of the 6.12 kbuild tools
 	dwarves         # pahole: BTF for modules built against 6.12
+	lm-sensors      # `sensors`, run in a lab guest through its host root, lists vireod's LM75s
+	openipmi        # ipmi_sim: the BMC behind the sensor-ipmi test's guest KCS interface
 	libkmod-dev     # vireo-kmod-check: the installer asks libkmod about modules
 	debhelper       # make deb: builds vireo-guest-tools with dh
 	dh-dkms         # make deb: dh_dkms writes the DKMS parts of the package

@@ -4,13 +4,15 @@
 # guest modules, the lab's init and agent, and any extra files. Sourced.
 
 # Modules every lab guest gets: the lab's own transport (virtio-pci, 9p share) and
-# what the device-plane tests use (virtio-blk/-net, ext4, vsock), plus `dummy`, a
-# module with no hardware that the tests load to prove modprobe works.
+# what the device-plane tests use (virtio-blk/-net, ext4, vsock; lm75 and i2c-dev for
+# the sensors on vireo_i2c's bus), plus `dummy`, a module with no hardware that the
+# tests load to prove modprobe works.
 LAB_DEFAULT_MODULES=(
 	virtio_pci 9pnet_virtio 9p
 	virtio_blk virtio_net ext4 crc32c_generic
 	vmw_vsock_virtio_transport
 	dummy
+	lm75 i2c_dev
 )
 
 # Prints the module files (relative to lib/modules/KVER) that NAMES need, deps first.

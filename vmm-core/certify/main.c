@@ -3,8 +3,8 @@
  * vireo-certify: loads one driver .so through the core's driver host, exactly as
  * vireod would, and runs its class's conformance checks through the ABI, with no
  * guest. Owns the command line, the scratch backing file, the descriptor check and the
- * exit code; the class checks are blk_checks.c's and blk_limits.c's, the output
- * formats report.c's.
+ * exit code; the class checks are blk_checks.c's and blk_limits.c's (net: net_checks.c's),
+ * the output formats report.c's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,18 +16,26 @@
 #include <unistd.h>
 
 #include "certify.h"
+#include "net_run.h"
 #include "lib/internal.h"
+#include "sensor_run.h"
 
 static const char g_usage[] =
 	"usage: vireo-certify [OPTION]... DRIVER.so\n"
 	"Load a Vireo driver through the core's driver host and run its class's checks.\n"
-	"The blk checks overwrite the device's first 32 MiB and its last block.\n"
+	"The blk checks overwrite the device's first 32 MiB and its last block; the sensor\n"
+	"checks move each writable limit one step and put it back.\n"
 	"\n"
 	"  --param KEY=VALUE  a driver parameter for its open op (repeatable)\n"
 	"  --scratch SIZE     create a scratch file of SIZE bytes (64M, 1G) and pass it as\n"
 	"                     path=FILE to a driver that declares a 'path' parameter\n"
 	"  --seed N           seed of the random offsets, sizes and data (default: time)\n"
-	"  --ops N            random reads and writes (default 512)\n"
+	"  --ops N            random reads and writes (default 512); net: frames per\n"
+	"                     flow (direction and queue pair)\n"
+	"  --peer             net: open a second instance with the same parameters and\n"
+	"                     certify the two as a pair (else one instance must loop back)\n"
+	"  --peer-param KEY=VALUE  net: a parameter of the second instance only, replacing\n"
+	"                     the --param of the same key (repeatable; implies --peer)\n"
 	"  --tap FILE         also write the verdicts as TAP version 13\n"
 	"  --junit FILE       also write the verdicts as JUnit XML\n"
 	"  --verbose          echo every log line of the core and the driver\n"
@@ -35,7 +43,7 @@ static const char g_usage[] =
 	"\n"
 	"Exit status: 0 every check passed (some may be skipped); 1 a check failed;\n"
 	"2 bad arguments or the run could not be set up; 77 the driver's class has no\n"
-	"checks yet (net, sensor), which test harnesses count as skipped.\n";
+	"checks yet, which test harnesses count as skipped.\n";
 
 enum {
 	OPT_PARAM = 256,
@@ -46,6 +54,8 @@ enum {
 	OPT_JUNIT,
 	OPT_VERBOSE,
 	OPT_HELP,
+	OPT_PEER,
+	OPT_PEER_PARAM,
 };
 
 static const struct option g_longopts[] = {
@@ -57,6 +67,8 @@ static const struct option g_longopts[] = {
 	{ "junit", required_argument, NULL, OPT_JUNIT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "peer", no_argument, NULL, OPT_PEER },
+	{ "peer-param", required_argument, NULL, OPT_PEER_PARAM },
 	{ 0 } /* sentinel */
 };
 
@@ -67,6 +79,8 @@ struct main_args {
 	const char *tap, *junit;
 	bool verbose;
 	char scratch_path[64];
+	struct cert_peer peer;		/* net: the second instance */
+	char *peer_kv[CERT_MAX_PARAMS]; /* the --peer-param copies */
 };
 
 /* Parses a size or count the way driver parameters are parsed ("64M", "0x1000"). */
@@ -105,6 +119,34 @@ static int main_add_param(struct main_args *a, const char *kv)
 	a->opts.keys[a->opts.nparams] = copy;
 	a->opts.values[a->opts.nparams] = eq + 1;
 	a->opts.nparams++;
+	return 0;
+}
+
+/* --peer-param KEY=VALUE: split like --param, kept for the net class's second instance. */
+static int main_add_peer_param(struct main_args *a, const char *kv)
+{
+	struct cert_peer *p = &a->peer;
+	char *copy, *eq;
+
+	if (p->n == CERT_MAX_PARAMS) {
+		fprintf(stderr, "vireo-certify: more than %d peer parameters\n", CERT_MAX_PARAMS);
+		return -E2BIG;
+	}
+	copy = strdup(kv);
+	if (!copy)
+		return -ENOMEM;
+	eq = strchr(copy, '=');
+	if (!eq || eq == copy) {
+		fprintf(stderr, "vireo-certify: --peer-param %s: expected KEY=VALUE\n", kv);
+		free(copy);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	a->peer_kv[p->n] = copy;
+	p->keys[p->n] = copy;
+	p->values[p->n] = eq + 1;
+	p->n++;
+	p->on = true;
 	return 0;
 }
 
@@ -148,6 +190,13 @@ static int main_parse(int argc, char **argv, struct main_args *a)
 		case OPT_HELP:
 			fputs(g_usage, stdout);
 			exit(CERT_EXIT_PASS);
+		case OPT_PEER:
+			a->peer.on = true;
+			break;
+		case OPT_PEER_PARAM:
+			if (main_add_peer_param(a, optarg) < 0)
+				return -EINVAL;
+			break;
 		default:
 			fputs(g_usage, stderr);
 			return -EINVAL;
@@ -237,13 +286,17 @@ static void main_check_descriptor(struct cert_report *r, const struct host_drive
 
 /* Runs the class's checks. Return: CERT_EXIT_SKIPPED for a class without checks. */
 static int main_run_class(struct host_driver *drv, const struct cert_opts *opts,
-			  struct cert_report *r)
+			  const struct cert_peer *peer, struct cert_report *r)
 {
 	uint32_t cls = host_driver_info(drv)->desc.dev_class;
 	char name[32];
 
 	if (cls == VIREO_CLASS_BLK)
 		return cert_blk_run(drv, opts, r) < 0 ? CERT_EXIT_USAGE : CERT_EXIT_PASS;
+	if (cls == VIREO_CLASS_SENSOR)
+		return cert_sensor_run(drv, opts, r) < 0 ? CERT_EXIT_USAGE : CERT_EXIT_PASS;
+	if (cls == VIREO_CLASS_NET)
+		return cert_net_run(drv, opts, peer, r) < 0 ? CERT_EXIT_USAGE : CERT_EXIT_PASS;
 	snprintf(name, sizeof(name), "class-%s", host_class_name(cls));
 	cert_report_add(r, name, CERT_SKIP, "class %s: no checks yet", host_class_name(cls));
 	return CERT_EXIT_SKIPPED;
@@ -280,7 +333,7 @@ int main(int argc, char **argv)
 	}
 	if (main_scratch(&a, drv) < 0)
 		goto out_stop_log;
-	status = main_run_class(drv, &a.opts, r);
+	status = main_run_class(drv, &a.opts, &a.peer, r);
 	if (status == CERT_EXIT_USAGE)
 		goto out_stop_log;
 
@@ -304,8 +357,10 @@ out_stop_log:
 out_free_report:
 	cert_report_free(r);
 out_free_args:
-	for (size_t i = 0; i < CERT_MAX_PARAMS; i++)
+	for (size_t i = 0; i < CERT_MAX_PARAMS; i++) {
 		free(a.kv[i]);
+		free(a.peer_kv[i]);
+	}
 	free(v);
 	return status;
 }

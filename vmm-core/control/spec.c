@@ -20,6 +20,8 @@ static const char *const vd_class_names[VD_CLASS_MAX] = {
 	[VD_CLASS_NET] = "net",
 	[VD_CLASS_VSOCK] = "vsock",
 	[VD_CLASS_I2C] = "i2c",
+	/* no socket: a sensor device is served on the control socket only */
+	[VD_CLASS_SENSOR] = "sensor",
 };
 
 /* Keys that may appear more than once (each is passed on as its own parameter). */
@@ -160,9 +162,12 @@ static int vd_finish(struct vd_spec *s, char *err, size_t errlen)
 {
 	if (!s->id)
 		return vd_fail(err, errlen, "missing key 'id'");
-	if (!s->socket)
+	if (s->cls == VD_CLASS_SENSOR && s->socket)
+		return vd_fail(err, errlen, "key 'socket': a sensor device has none");
+	if (!s->socket && s->cls != VD_CLASS_SENSOR)
 		return vd_fail(err, errlen, "missing key 'socket'");
-	if (!s->driver && (s->cls == VD_CLASS_BLK || s->cls == VD_CLASS_NET))
+	if (!s->driver &&
+	    (s->cls == VD_CLASS_BLK || s->cls == VD_CLASS_NET || s->cls == VD_CLASS_SENSOR))
 		return vd_fail(err, errlen, "missing key 'driver' (a %s device needs one)",
 			       vd_class_name(s->cls));
 	return 0;
@@ -229,7 +234,8 @@ int vd_spec_parse(const char *text, struct vd_spec *out, char *err, size_t errle
 	if (*item == '\0')
 		rc = vd_fail(err, errlen, "empty device spec");
 	else if (vd_class_from_name(item, &s.cls) < 0)
-		rc = vd_fail(err, errlen, "unknown device class '%s' (blk, net, vsock, i2c)", item);
+		rc = vd_fail(err, errlen,
+			     "unknown device class '%s' (blk, net, vsock, i2c, sensor)", item);
 	free(item);
 
 	while (rc == 0 && cursor) {
@@ -267,9 +273,10 @@ int vd_spec_from_json(struct json_object *obj, struct vd_spec *out, char *err, s
 		return vd_fail(err, errlen, "a device must be a JSON object");
 	if (!json_object_object_get_ex(obj, "class", &cls) ||
 	    !json_object_is_type(cls, json_type_string))
-		return vd_fail(err, errlen, "missing key 'class' (blk, net, vsock, i2c)");
+		return vd_fail(err, errlen, "missing key 'class' (blk, net, vsock, i2c, sensor)");
 	if (vd_class_from_name(json_object_get_string(cls), &s.cls) < 0)
-		return vd_fail(err, errlen, "unknown device class '%s' (blk, net, vsock, i2c)",
+		return vd_fail(err, errlen,
+			       "unknown device class '%s' (blk, net, vsock, i2c, sensor)",
 			       json_object_get_string(cls));
 
 	json_object_object_foreach(obj, key, val)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Device specs: the `--device CLASS,id=ID,driver=NAME,socket=PATH[,KEY=VALUE...]`
+ * (a sensor device has no socket: `sensor,id=ID,driver=NAME[,KEY=VALUE...]`)
  * strings of vireod and `vireoctl device add`, and the same devices written as JSON
  * objects in vireod's config file. Owns parsing and the checks that need no driver;
  * the driver's own parameters are checked against its table by the driver host.
@@ -19,6 +20,7 @@ enum vd_class {
 	VD_CLASS_NET,
 	VD_CLASS_VSOCK,
 	VD_CLASS_I2C,
+	VD_CLASS_SENSOR, /* host-side only: no socket, read through the control socket */
 	VD_CLASS_MAX,
 };
 
@@ -32,8 +34,8 @@ struct vd_param {
 struct vd_spec {
 	enum vd_class cls;
 	char *id;		 /**< unique device name: [A-Za-z0-9_.-], 1..63 */
-	char *driver;		 /**< driver name; required for blk and net */
-	char *socket;		 /**< vhost-user socket path vireod listens on */
+	char *driver;		 /**< driver name; required for blk, net and sensor */
+	char *socket;		 /**< vhost-user socket path vireod listens on; NULL for sensor */
 	unsigned int num_queues; /**< num-queues=, 1..VD_MAX_QUEUES, default 1 */
 	bool readonly;		 /**< readonly=on|off, default off */
 	struct vd_param *params; /**< every other key, in the order given */

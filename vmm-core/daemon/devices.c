@@ -12,24 +12,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <vireo/driver.h>
 
 #include "control/spec.h"
 #include "host/blkdev.h"
 #include "host/loader.h"
+#include "host/sensordev.h"
 #include "vhost-user/dev.h"
 #include "virtio/blk.h"
+#include "virtio/i2c.h"
 #include "virtio/net.h"
 #include "virtio/vsock.h"
 
 struct vd_device {
 	struct vd_spec spec;
 	struct host_driver *drv;
-	struct virtio_blk *blk; /* class blk */
-	struct virtio_net *net; /* class net */
-	/* class vsock */
-	struct virtio_vsock *vsock;
+	struct virtio_blk *blk;	    /* class blk */
+	struct virtio_net *net;	    /* class net */
+	struct virtio_vsock *vsock; /* class vsock */
+	struct host_sensor *sensor; /* class sensor */
+	struct virtio_i2c *i2c;	    /* class i2c */
 	struct vd_device *next;
 };
 
@@ -56,6 +60,8 @@ static void vd_device_destroy(struct vd_device *d)
 	virtio_blk_free(d->blk);
 	virtio_net_free(d->net);
 	virtio_vsock_free(d->vsock);
+	host_sensor_close(d->sensor);
+	virtio_i2c_free(d->i2c);
 	vd_spec_free(&d->spec);
 	free(d);
 }
@@ -90,7 +96,7 @@ static int vd_check_unique(struct vd_devices *devs, const struct vd_spec *spec, 
 			snprintf(err, errlen, "a device with id '%s' exists", spec->id);
 			return -EEXIST;
 		}
-		if (strcmp(d->spec.socket, spec->socket) == 0) {
+		if (d->spec.socket && spec->socket && strcmp(d->spec.socket, spec->socket) == 0) {
 			snprintf(err, errlen, "%s: socket %s is device '%s''s", spec->id,
 				 spec->socket, d->spec.id);
 			return -EEXIST;
@@ -123,6 +129,37 @@ static int vd_find_driver(struct vd_devices *devs, struct vd_device *d, uint32_t
 static int vd_listen_failed(const struct vd_spec *spec, int rc, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s: cannot listen on %s: %s", spec->id, spec->socket, strerror(-rc));
+	return rc;
+}
+
+/* Opens @d's sensor instance and starts its sensor thread. */
+static int vd_start_sensor(struct vd_device *d, char *err, size_t errlen)
+{
+	const struct vd_spec *spec = &d->spec;
+	const char **keys = calloc(spec->nparams + 1, sizeof(*keys));
+	const char **values = calloc(spec->nparams + 1, sizeof(*values));
+	int rc = -ENOMEM;
+
+	if (!keys || !values)
+		goto out_free;
+	for (size_t i = 0; i < spec->nparams; i++) {
+		keys[i] = spec->params[i].key;
+		values[i] = spec->params[i].value;
+	}
+	rc = host_sensor_open(d->drv, spec->id, keys, values, spec->nparams, &d->sensor, err,
+			      errlen);
+	if (rc < 0)
+		goto out_free;
+	rc = host_sensor_start(d->sensor);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot start the sensor thread: %s", spec->id,
+			 strerror(-rc));
+		host_sensor_close(d->sensor);
+		d->sensor = NULL;
+	}
+out_free:
+	free(keys);
+	free(values);
 	return rc;
 }
 
@@ -167,6 +204,22 @@ static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *er
 		if (rc < 0) {
 			virtio_vsock_free(d->vsock);
 			d->vsock = NULL;
+			return vd_listen_failed(spec, rc, err, errlen);
+		}
+		return 0;
+	case VD_CLASS_SENSOR:
+		rc = vd_find_driver(devs, d, VIREO_CLASS_SENSOR, err, errlen);
+		if (rc == 0)
+			rc = vd_start_sensor(d, err, errlen);
+		return rc;
+	case VD_CLASS_I2C:
+		rc = virtio_i2c_new(spec, &d->i2c, err, errlen);
+		if (rc < 0)
+			return rc;
+		rc = virtio_i2c_start(d->i2c);
+		if (rc < 0) {
+			virtio_i2c_free(d->i2c);
+			d->i2c = NULL;
 			return vd_listen_failed(spec, rc, err, errlen);
 		}
 		return 0;
@@ -256,7 +309,8 @@ struct json_object *vd_devices_json(struct vd_devices *devs)
 				       json_object_new_string(vd_class_name(d->spec.cls)));
 		json_object_object_add(
 			o, "driver", json_object_new_string(d->spec.driver ? d->spec.driver : ""));
-		json_object_object_add(o, "socket", json_object_new_string(d->spec.socket));
+		json_object_object_add(
+			o, "socket", json_object_new_string(d->spec.socket ? d->spec.socket : ""));
 		json_object_object_add(o, "num_queues", json_object_new_int(d->spec.num_queues));
 		json_object_object_add(o, "readonly", json_object_new_boolean(d->spec.readonly));
 		if (d->blk) {
@@ -269,6 +323,10 @@ struct json_object *vd_devices_json(struct vd_devices *devs)
 		}
 		if (d->vsock) {
 			virtio_vsock_vu_stats(d->vsock, &vs);
+			vd_add_vu_state(o, &vs);
+		}
+		if (d->i2c) {
+			virtio_i2c_vu_stats(d->i2c, &vs);
 			vd_add_vu_state(o, &vs);
 		}
 		json_object_array_add(arr, o);
@@ -286,6 +344,24 @@ static const char *const g_net_drv_keys[8] = {
 	"driver_rx_packets", "driver_rx_bytes", "driver_rx_dropped", "driver_rx_errors",
 	"driver_tx_packets", "driver_tx_bytes", "driver_tx_dropped", "driver_tx_errors",
 };
+
+/* Offload use; per queue pair: the pairs the guest runs, what each virtqueue carried. */
+static void vd_add_net_queues(struct json_object *o, const struct virtio_net_stats *ns)
+{
+	char key[32];
+
+	vd_add_u64(o, "queue_pairs_running", ns->pairs_running);
+	vd_add_u64(o, "rx_dropped", ns->rx_dropped);
+	vd_add_u64(o, "tx_gso", ns->tx_gso);
+	vd_add_u64(o, "rx_gso", ns->rx_gso);
+	vd_add_u64(o, "rx_csum_done", ns->rx_csum_done);
+	for (unsigned int q = 0; q < 2 * ns->queue_pairs && q < 2 * VIRTIO_NET_MAX_PAIRS; q++) {
+		snprintf(key, sizeof(key), "%s_packets_q%u", q & 1 ? "tx" : "rx", q / 2);
+		vd_add_u64(o, key, ns->vq_packets[q]);
+		snprintf(key, sizeof(key), "%s_bytes_q%u", q & 1 ? "tx" : "rx", q / 2);
+		vd_add_u64(o, key, ns->vq_bytes[q]);
+	}
+}
 
 static struct json_object *vd_net_stats_json(struct vd_device *d)
 {
@@ -312,6 +388,7 @@ static struct json_object *vd_net_stats_json(struct vd_device *d)
 	vd_add_u64(o, "rx_buffers", ns.rx_buffers);
 	vd_add_u64(o, "rx_no_buffers", ns.rx_no_buffers);
 	vd_add_u64(o, "driver_errors", ns.driver_errors);
+	vd_add_net_queues(o, &ns);
 	for (unsigned int i = 0; i < VNET_REFUSE_MAX; i++)
 		vd_add_u64(o, virtio_net_refusal_name(i), ns.refused[i]);
 	if (ns.driver_stats_rc == 0)
@@ -354,6 +431,98 @@ static struct json_object *vd_vsock_stats_json(struct vd_device *d)
 	return o;
 }
 
+/* A sensor device's counts, summed over its channels (sensor.read has them per channel). */
+static struct json_object *vd_sensor_stats_json(struct vd_device *d)
+{
+	struct json_object *o = json_object_new_object();
+	unsigned int n = host_sensor_num_channels(d->sensor), failing = 0;
+	uint64_t reads = 0, errors = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct host_sensor_reading r;
+
+		host_sensor_get(d->sensor, i, &r);
+		reads += r.reads;
+		errors += r.errors;
+		failing += r.error != 0;
+	}
+	json_object_object_add(o, "id", json_object_new_string(d->spec.id));
+	json_object_object_add(o, "class", json_object_new_string("sensor"));
+	vd_add_u64(o, "channels", n);
+	vd_add_u64(o, "reads", reads);
+	vd_add_u64(o, "read_errors", errors);
+	vd_add_u64(o, "channels_failing", failing);
+	return o;
+}
+
+static struct json_object *vd_i2c_sensor_json(const struct virtio_i2c_sensor_stats *ss)
+{
+	struct json_object *o = json_object_new_object();
+	const struct lm75_state *st = &ss->lm75;
+	char addr[8];
+
+	snprintf(addr, sizeof(addr), "0x%02x", ss->addr);
+	json_object_object_add(o, "address", json_object_new_string(addr));
+	json_object_object_add(o, "model", json_object_new_string("lm75"));
+	json_object_object_add(o, "source", json_object_new_string(ss->source));
+	json_object_object_add(o, "temp_mc", json_object_new_int(st->temp_mc));
+	json_object_object_add(o, "tos_mc", json_object_new_int(st->tos_mc));
+	json_object_object_add(o, "thyst_mc", json_object_new_int(st->thyst_mc));
+	json_object_object_add(o, "config", json_object_new_int(st->config));
+	json_object_object_add(o, "shutdown", json_object_new_boolean(st->shutdown));
+	json_object_object_add(
+		o, "os_mode",
+		json_object_new_string(st->interrupt_mode ? "interrupt" : "comparator"));
+	json_object_object_add(o, "os_active", json_object_new_boolean(st->os_active));
+	json_object_object_add(o, "os_pin",
+			       json_object_new_string(st->os_pin_high ? "high" : "low"));
+	vd_add_u64(o, "os_changes", st->os_changes);
+	vd_add_u64(o, "conversions", st->conversions);
+	vd_add_u64(o, "source_errors", st->source_errors);
+	return o;
+}
+
+static struct json_object *vd_i2c_stats_json(struct vd_device *d)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	struct virtio_i2c_stats *is = malloc(sizeof(*is));
+	struct vu_dev_stats vs;
+
+	if (!is)
+		return o;
+	virtio_i2c_get_stats(d->i2c, is);
+	virtio_i2c_vu_stats(d->i2c, &vs);
+	json_object_object_add(o, "id", json_object_new_string(d->spec.id));
+	json_object_object_add(o, "class", json_object_new_string("i2c"));
+	vd_add_vu_state(o, &vs);
+	json_object_object_add(o, "zero_length_requests", json_object_new_boolean(is->zero_length));
+	vd_add_u64(o, "requests", is->bus.requests);
+	vd_add_u64(o, "ok", is->bus.ok);
+	vd_add_u64(o, "nak", is->bus.nak);
+	vd_add_u64(o, "group_failed", is->bus.group_failed);
+	vd_add_u64(o, "reads", is->bus.reads);
+	vd_add_u64(o, "writes", is->bus.writes);
+	vd_add_u64(o, "zero_length", is->bus.zero_length);
+	vd_add_u64(o, "bytes_read", is->bus.bytes_read);
+	vd_add_u64(o, "bytes_written", is->bus.bytes_written);
+	for (unsigned int i = 1; i < I2C_REFUSE_MAX; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "refused_%s", i2c_refusal_name(i));
+		vd_add_u64(o, key, is->bus.refused[i]);
+	}
+	for (unsigned int i = 0; i < is->nsensors; i++)
+		json_object_array_add(arr, vd_i2c_sensor_json(&is->sensors[i]));
+	json_object_object_add(o, "sensors", arr);
+	vd_add_u64(o, "connections", vs.connections);
+	vd_add_u64(o, "vhost_user_messages", vs.messages);
+	vd_add_u64(o, "vhost_user_refused", vs.refused);
+	vd_add_u64(o, "kicks", vs.kicks);
+	vd_add_u64(o, "interrupts", vs.calls);
+	free(is);
+	return o;
+}
+
 struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id)
 {
 	struct json_object *o = NULL;
@@ -393,6 +562,183 @@ struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id
 		o = vd_net_stats_json(d);
 	if (d && d->vsock)
 		o = vd_vsock_stats_json(d);
+	if (d && d->sensor)
+		o = vd_sensor_stats_json(d);
+	if (d && d->i2c)
+		o = vd_i2c_stats_json(d);
+	pthread_mutex_unlock(&devs->lock);
+	return o;
+}
+
+/* ---- sensors ---- */
+
+static struct json_object *vd_channel_json(struct host_sensor *hs, unsigned int i)
+{
+	struct json_object *o = json_object_new_object();
+	struct vireo_sensor_channel ch;
+
+	host_sensor_channel(hs, i, &ch);
+	json_object_object_add(o, "index", json_object_new_int((int)i));
+	json_object_object_add(o, "label", json_object_new_string(ch.label));
+	json_object_object_add(o, "type", json_object_new_string(host_sensor_type_name(ch.type)));
+	json_object_object_add(o, "unit", json_object_new_string(host_sensor_unit(ch.type)));
+	json_object_object_add(
+		o, "min", ch.flags & VIREO_SENSOR_CH_MIN ? json_object_new_int64(ch.min) : NULL);
+	json_object_object_add(
+		o, "max", ch.flags & VIREO_SENSOR_CH_MAX ? json_object_new_int64(ch.max) : NULL);
+	json_object_object_add(
+		o, "crit", ch.flags & VIREO_SENSOR_CH_CRIT ? json_object_new_int64(ch.crit) : NULL);
+	json_object_object_add(o, "writable",
+			       json_object_new_boolean(!!(ch.flags & VIREO_SENSOR_CH_WRITABLE)));
+	json_object_object_add(o, "update_interval_ms",
+			       json_object_new_int64(ch.update_interval_ms));
+	return o;
+}
+
+static struct json_object *vd_reading_json(struct host_sensor *hs, unsigned int i, uint64_t now)
+{
+	struct json_object *o = json_object_new_object();
+	struct vireo_sensor_channel ch;
+	struct host_sensor_reading r;
+
+	host_sensor_channel(hs, i, &ch);
+	host_sensor_get(hs, i, &r);
+	json_object_object_add(o, "index", json_object_new_int((int)i));
+	json_object_object_add(o, "label", json_object_new_string(ch.label));
+	json_object_object_add(o, "type", json_object_new_string(host_sensor_type_name(ch.type)));
+	json_object_object_add(o, "unit", json_object_new_string(host_sensor_unit(ch.type)));
+	json_object_object_add(o, "value", r.valid ? json_object_new_int64(r.value) : NULL);
+	json_object_object_add(o, "error",
+			       r.error ? json_object_new_string(strerror(-r.error)) : NULL);
+	json_object_object_add(
+		o, "age_ms",
+		r.valid ? json_object_new_int64((int64_t)((now - r.timestamp_ns) / 1000000))
+			: NULL);
+	vd_add_u64(o, "reads", r.reads);
+	vd_add_u64(o, "errors", r.errors);
+	return o;
+}
+
+/* The sensor device @id, or NULL with @err set. Caller holds the list's lock. */
+static struct host_sensor *vd_find_sensor(struct vd_devices *devs, const char *id, char *err,
+					  size_t errlen)
+{
+	struct vd_device *d = vd_find(devs, id);
+
+	if (!d || !d->sensor) {
+		snprintf(err, errlen, "no sensor device '%s'", id);
+		return NULL;
+	}
+	return d->sensor;
+}
+
+static int vd_find_channel(struct host_sensor *hs, const char *channel, char *err, size_t errlen)
+{
+	int i = host_sensor_find(hs, channel);
+
+	if (i < 0)
+		snprintf(err, errlen, "sensor device '%s' has no channel '%s'", host_sensor_id(hs),
+			 channel);
+	return i;
+}
+
+struct json_object *vd_sensors_json(struct vd_devices *devs, const char *id, char *err,
+				    size_t errlen)
+{
+	struct json_object *arr = json_object_new_array();
+
+	pthread_mutex_lock(&devs->lock);
+	if (id && !vd_find_sensor(devs, id, err, errlen)) {
+		json_object_put(arr);
+		arr = NULL;
+		goto out_unlock;
+	}
+	for (struct vd_device *d = devs->head; d; d = d->next) {
+		struct json_object *o, *chans;
+
+		if (!d->sensor || (id && strcmp(d->spec.id, id) != 0))
+			continue;
+		o = json_object_new_object();
+		chans = json_object_new_array();
+		json_object_object_add(o, "id", json_object_new_string(d->spec.id));
+		json_object_object_add(o, "driver",
+				       json_object_new_string(host_sensor_driver(d->sensor)));
+		for (unsigned int i = 0; i < host_sensor_num_channels(d->sensor); i++)
+			json_object_array_add(chans, vd_channel_json(d->sensor, i));
+		json_object_object_add(o, "channels", chans);
+		json_object_array_add(arr, o);
+	}
+out_unlock:
+	pthread_mutex_unlock(&devs->lock);
+	return arr;
+}
+
+struct json_object *vd_sensor_read_json(struct vd_devices *devs, const char *id,
+					const char *channel, char *err, size_t errlen)
+{
+	struct json_object *o = NULL, *chans;
+	struct host_sensor *hs;
+	struct timespec ts;
+	uint64_t now;
+	int first = 0, last;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	pthread_mutex_lock(&devs->lock);
+	hs = vd_find_sensor(devs, id, err, errlen);
+	if (!hs)
+		goto out_unlock;
+	last = (int)host_sensor_num_channels(hs) - 1;
+	if (channel) {
+		first = last = vd_find_channel(hs, channel, err, errlen);
+		if (first < 0)
+			goto out_unlock;
+	}
+	o = json_object_new_object();
+	chans = json_object_new_array();
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "driver", json_object_new_string(host_sensor_driver(hs)));
+	for (int i = first; i <= last; i++)
+		json_object_array_add(chans, vd_reading_json(hs, (unsigned int)i, now));
+	json_object_object_add(o, "channels", chans);
+out_unlock:
+	pthread_mutex_unlock(&devs->lock);
+	return o;
+}
+
+struct json_object *vd_sensor_set(struct vd_devices *devs, const char *id, const char *channel,
+				  const char *limit, int64_t value, char *err, size_t errlen)
+{
+	struct json_object *o = NULL;
+	struct host_sensor *hs;
+	unsigned int which;
+	int i, rc;
+
+	for (which = 0; which <= VIREO_SENSOR_CRIT; which++)
+		if (strcmp(limit, host_sensor_threshold_name(which)) == 0)
+			break;
+	if (which > VIREO_SENSOR_CRIT) {
+		snprintf(err, errlen, "limit '%s': min, max or crit", limit);
+		return NULL;
+	}
+	pthread_mutex_lock(&devs->lock);
+	hs = vd_find_sensor(devs, id, err, errlen);
+	if (!hs)
+		goto out_unlock;
+	i = vd_find_channel(hs, channel, err, errlen);
+	if (i < 0)
+		goto out_unlock;
+	rc = host_sensor_set_threshold(hs, (unsigned int)i, which, value);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s channel '%s' %s: %s", id, channel, limit,
+			 rc == -EINVAL	     ? "refused (no such limit, or out of order)"
+			 : rc == -EOPNOTSUPP ? "the channel's limits are read-only"
+			 : rc == -ERANGE     ? "the hardware cannot hold that value"
+					     : strerror(-rc));
+		goto out_unlock;
+	}
+	o = vd_channel_json(hs, (unsigned int)i);
+out_unlock:
 	pthread_mutex_unlock(&devs->lock);
 	return o;
 }

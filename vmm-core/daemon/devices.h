@@ -8,6 +8,7 @@
 #define VIREO_DAEMON_DEVICES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct json_object;
 struct host_registry;
@@ -41,6 +42,31 @@ struct json_object *vd_devices_json(struct vd_devices *devs);
 
 /** vd_device_stats_json() - Counters of device @id, or NULL if there is none. */
 struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id);
+
+/**
+ * vd_sensors_json() - The sensor devices and their channels: [{id, driver, channels:
+ * [{index, label, type, unit, min, max, crit, writable, update_interval_ms}]}]; only
+ * device @id if it is not NULL. Return: the array, or NULL (@err set) for no such device.
+ */
+struct json_object *vd_sensors_json(struct vd_devices *devs, const char *id, char *err,
+				    size_t errlen);
+
+/**
+ * vd_sensor_read_json() - The cached readings of sensor device @id: {id, driver,
+ * channels: [{index, label, type, unit, value, error, age_ms, reads, errors}]}, only
+ * channel @channel (a label or an index) if it is not NULL.
+ * Return: the object, or NULL with @err set.
+ */
+struct json_object *vd_sensor_read_json(struct vd_devices *devs, const char *id,
+					const char *channel, char *err, size_t errlen);
+
+/**
+ * vd_sensor_set() - Set limit @limit ("min", "max", "crit") of @channel of sensor
+ * device @id to @value. Return: the channel as vd_sensors_json() shows it, read back,
+ * or NULL with @err set.
+ */
+struct json_object *vd_sensor_set(struct vd_devices *devs, const char *id, const char *channel,
+				  const char *limit, int64_t value, char *err, size_t errlen);
 
 /** vd_device_count() - How many devices run. */
 size_t vd_device_count(struct vd_devices *devs);

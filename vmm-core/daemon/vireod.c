@@ -49,6 +49,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vireod [--config FILE] [--control PATH] [--driver-dir DIR]...\n"
 		"              [--device CLASS,id=ID,driver=NAME,socket=PATH[,KEY=VALUE...]]...\n"
+		"              [--device sensor,id=ID,driver=NAME[,KEY=VALUE...]]...\n"
 		"              [--log-level err|warn|notice|info|debug] [--version]\n");
 }
 
@@ -168,6 +169,48 @@ static struct json_object *cmd_device_stats(void *ctx, struct json_object *args,
 	return o;
 }
 
+static struct json_object *cmd_sensor_list(void *ctx, struct json_object *args, char *err,
+					   size_t errlen)
+{
+	return vd_sensors_json(((struct vireod *)ctx)->devs, arg_string(args, "id"), err, errlen);
+}
+
+static struct json_object *cmd_sensor_read(void *ctx, struct json_object *args, char *err,
+					   size_t errlen)
+{
+	const char *id = arg_string(args, "id");
+
+	if (!id) {
+		snprintf(err, errlen, "sensor.read needs \"id\"");
+		return NULL;
+	}
+	return vd_sensor_read_json(((struct vireod *)ctx)->devs, id, arg_string(args, "channel"),
+				   err, errlen);
+}
+
+static struct json_object *cmd_sensor_set(void *ctx, struct json_object *args, char *err,
+					  size_t errlen)
+{
+	const char *id = arg_string(args, "id"), *channel = arg_string(args, "channel");
+	const char *limit = arg_string(args, "limit");
+	struct json_object *v;
+	struct json_object *o;
+
+	if (!id || !channel || !limit || !json_object_object_get_ex(args, "value", &v) ||
+	    !json_object_is_type(v, json_type_int)) {
+		snprintf(
+			err, errlen,
+			"sensor.set needs \"id\", \"channel\", \"limit\" and an integer \"value\"");
+		return NULL;
+	}
+	o = vd_sensor_set(((struct vireod *)ctx)->devs, id, channel, limit,
+			  json_object_get_int64(v), err, errlen);
+	if (o)
+		vireo_log(VIREO_LOG_NOTICE, TAG, "sensor %s channel %s: %s set to %lld", id,
+			  channel, limit, (long long)json_object_get_int64(v));
+	return o;
+}
+
 static const struct ctl_command g_commands[] = {
 	{ "version", cmd_version },
 	{ "driver.list", cmd_driver_list },
@@ -175,6 +218,9 @@ static const struct ctl_command g_commands[] = {
 	{ "device.add", cmd_device_add },
 	{ "device.remove", cmd_device_remove },
 	{ "device.stats", cmd_device_stats },
+	{ "sensor.list", cmd_sensor_list },
+	{ "sensor.read", cmd_sensor_read },
+	{ "sensor.set", cmd_sensor_set },
 	{ NULL, NULL },
 };
 

@@ -31,7 +31,8 @@ struct host_net {
 	struct vireo_params *params;
 	struct vireo_net_info info;
 	unsigned int npairs;
-	uint32_t *rx_cap; /* per pair, queue_size entries: capacities offered to rx_burst */
+	uint32_t *rx_cap;     /* per pair, queue_size entries: capacities offered to rx_burst */
+	atomic_bool *running; /* per pair: queue_start done, queue_stop not yet */
 	atomic_uint_fast64_t tx_packets, tx_bytes, rx_packets, rx_bytes, tx_rejected, driver_errors;
 };
 
@@ -100,10 +101,46 @@ static int net_check_info(struct host_net *hn, char *why, size_t len)
 
 static void net_stop_pairs(struct host_net *hn, unsigned int n)
 {
-	if (!hn->ops->queue_stop)
-		return;
 	for (unsigned int q = 0; q < n; q++)
-		hn->ops->queue_stop(&hn->handle, q);
+		host_net_pair_stop(hn, q);
+}
+
+int host_net_pair_start(struct host_net *hn, unsigned int queue)
+{
+	int rc = 0;
+
+	if (queue >= hn->npairs)
+		return -EINVAL;
+	if (atomic_load(&hn->running[queue]))
+		return 0;
+	if (hn->ops->queue_start)
+		rc = net_driver_rc(hn, "queue_start", hn->ops->queue_start(&hn->handle, queue));
+	if (rc < 0) {
+		vireo_log(VIREO_LOG_ERR, HOST_LOG_TAG,
+			  "driver '%s' device '%s': queue_start(%u) failed: %s", hn->name, hn->id,
+			  queue, strerror(-rc));
+		return rc;
+	}
+	atomic_store(&hn->running[queue], true);
+	return 0;
+}
+
+void host_net_pair_stop(struct host_net *hn, unsigned int queue)
+{
+	if (queue >= hn->npairs || !atomic_load(&hn->running[queue]))
+		return;
+	if (hn->ops->queue_stop)
+		hn->ops->queue_stop(&hn->handle, queue);
+	atomic_store(&hn->running[queue], false);
+}
+
+unsigned int host_net_pairs_running(const struct host_net *hn)
+{
+	unsigned int n = 0;
+
+	for (unsigned int q = 0; q < hn->npairs; q++)
+		n += atomic_load(&hn->running[q]);
+	return n;
 }
 
 int host_net_open(struct host_driver *drv, const char *id, const char *const *keys,
@@ -159,12 +196,13 @@ int host_net_open(struct host_driver *drv, const char *id, const char *const *ke
 	}
 	hn->npairs = num_pairs < hn->info.max_queue_pairs ? num_pairs : hn->info.max_queue_pairs;
 	hn->rx_cap = calloc((size_t)hn->npairs * hn->info.queue_size, sizeof(*hn->rx_cap));
-	if (!hn->rx_cap) {
+	hn->running = calloc(hn->npairs, sizeof(*hn->running));
+	if (!hn->rx_cap || !hn->running) {
 		rc = host_fail(err, errlen, -ENOMEM, "device '%s': out of memory", id);
 		goto out_close_driver;
 	}
-	for (; q < hn->npairs && hn->ops->queue_start; q++) {
-		rc = net_driver_rc(hn, "queue_start", hn->ops->queue_start(&hn->handle, q));
+	for (; q < hn->npairs && !bind->lazy_pairs; q++) {
+		rc = host_net_pair_start(hn, q);
 		if (rc < 0) {
 			host_fail(err, errlen, rc,
 				  "driver '%s' device '%s': queue_start(%u) failed: %s", hn->name,
@@ -184,6 +222,7 @@ out_stop_pairs:
 	net_stop_pairs(hn, q);
 out_close_driver:
 	free(hn->rx_cap);
+	free(hn->running);
 	if (hn->ops->close)
 		hn->ops->close(&hn->handle);
 out_put_instance:
@@ -218,7 +257,7 @@ static int net_check_tx(const struct host_net *hn, const struct vireo_pkt *p)
 	if (p->flags & ~VIREO_PKT_F_NEEDS_CSUM)
 		return -EINVAL;
 	if (p->flags & VIREO_PKT_F_NEEDS_CSUM) {
-		if (!(off & VIREO_NET_OFF_TX_CSUM) ||
+		if (!(off & VIREO_NET_OFF_TX_CSUM) || p->csum_start < HOST_NET_MIN_FRAME ||
 		    (uint32_t)p->csum_start + p->csum_offset + 2u > p->len)
 			return -EINVAL;
 	}
@@ -250,6 +289,9 @@ int host_net_tx(struct host_net *hn, unsigned int queue, struct vireo_pkt *const
 
 	if (queue >= hn->npairs || n == 0)
 		return -EINVAL;
+	/* The driver only sees bursts of pairs it started (the guest enabled). */
+	if (!atomic_load(&hn->running[queue]))
+		return -ENOTCONN;
 	if (n > hn->info.queue_size)
 		n = hn->info.queue_size;
 	/* Offer only the leading frames that pass; the caller drops the first bad one. */
@@ -276,6 +318,33 @@ int host_net_tx(struct host_net *hn, unsigned int queue, struct vireo_pkt *const
 	return rc;
 }
 
+/*
+ * The receive rules: a verified or a partial checksum (offsets inside the frame) with
+ * VIREO_NET_OFF_RX_CSUM, a coalesced TCP frame (partial checksum, a segment size, a
+ * header length inside the frame) with VIREO_NET_OFF_RX_GSO.
+ */
+static int net_check_rx(const struct host_net *hn, const struct vireo_pkt *p)
+{
+	uint32_t off = hn->info.offloads;
+
+	if (p->flags & ~(VIREO_PKT_F_CSUM_VALID | VIREO_PKT_F_NEEDS_CSUM))
+		return -EINVAL;
+	if (p->flags && !(off & VIREO_NET_OFF_RX_CSUM))
+		return -EINVAL;
+	if ((p->flags & VIREO_PKT_F_NEEDS_CSUM) &&
+	    (p->csum_start < HOST_NET_MIN_FRAME ||
+	     (uint32_t)p->csum_start + p->csum_offset + 2u > p->len))
+		return -EINVAL;
+	if (p->gso_type == VIREO_PKT_GSO_NONE)
+		return 0;
+	if (!(off & VIREO_NET_OFF_RX_GSO) ||
+	    (p->gso_type != VIREO_PKT_GSO_TCPV4 && p->gso_type != VIREO_PKT_GSO_TCPV6))
+		return -EINVAL;
+	if (!(p->flags & VIREO_PKT_F_NEEDS_CSUM) || !p->gso_size || p->hdr_len > p->len)
+		return -EINVAL;
+	return 0;
+}
+
 int host_net_rx(struct host_net *hn, unsigned int queue, struct vireo_pkt *const *pkts,
 		unsigned int n)
 {
@@ -285,6 +354,8 @@ int host_net_rx(struct host_net *hn, unsigned int queue, struct vireo_pkt *const
 
 	if (queue >= hn->npairs || n == 0)
 		return -EINVAL;
+	if (!atomic_load(&hn->running[queue]))
+		return -ENOTCONN;
 	if (n > hn->info.queue_size)
 		n = hn->info.queue_size;
 	cap = hn->rx_cap + (size_t)queue * hn->info.queue_size;
@@ -292,6 +363,8 @@ int host_net_rx(struct host_net *hn, unsigned int queue, struct vireo_pkt *const
 		cap[i] = pkts[i]->len;
 		pkts[i]->flags = 0;
 		pkts[i]->gso_type = VIREO_PKT_GSO_NONE;
+		pkts[i]->gso_size = pkts[i]->hdr_len = 0;
+		pkts[i]->csum_start = pkts[i]->csum_offset = 0;
 	}
 	rc = hn->ops->rx_burst(&hn->handle, queue, pkts, n);
 	if (rc < 0) {
@@ -306,10 +379,7 @@ int host_net_rx(struct host_net *hn, unsigned int queue, struct vireo_pkt *const
 		struct vireo_pkt *p = pkts[i];
 
 		/* Metadata the device cannot have produced is dropped with the frame. */
-		if (p->len < HOST_NET_MIN_FRAME || p->len > cap[i] ||
-		    (p->flags & ~VIREO_PKT_F_CSUM_VALID) ||
-		    (p->gso_type != VIREO_PKT_GSO_NONE &&
-		     !(hn->info.offloads & VIREO_NET_OFF_RX_GSO))) {
+		if (p->len < HOST_NET_MIN_FRAME || p->len > cap[i] || net_check_rx(hn, p) < 0) {
 			atomic_fetch_add(&hn->driver_errors, 1);
 			p->len = 0;
 			continue;
@@ -350,6 +420,32 @@ int host_net_set_mtu(struct host_net *hn, unsigned int mtu)
 	return rc;
 }
 
+int host_net_set_offloads(struct host_net *hn, uint32_t offloads)
+{
+	if (!hn->ops->set_offloads)
+		return 0;
+	return net_driver_rc(hn, "set_offloads",
+			     hn->ops->set_offloads(&hn->handle, offloads & hn->info.offloads));
+}
+
+void host_net_stop_pairs(struct host_net *hn)
+{
+	net_stop_pairs(hn, hn->npairs);
+}
+
+int host_net_start_pairs(struct host_net *hn)
+{
+	for (unsigned int q = 0; q < hn->npairs; q++) {
+		int rc = host_net_pair_start(hn, q);
+
+		if (rc < 0) {
+			net_stop_pairs(hn, q);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int host_net_stats(struct host_net *hn, struct vireo_net_stats *stats)
 {
 	if (!hn->ops->get_stats)
@@ -378,5 +474,6 @@ void host_net_close(struct host_net *hn)
 		hn->ops->close(&hn->handle);
 	host_instance_put(hn->drv, hn->id, hn->params);
 	free(hn->rx_cap);
+	free(hn->running);
 	free(hn);
 }

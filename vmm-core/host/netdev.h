@@ -15,6 +15,7 @@
 #ifndef VIREO_HOST_NETDEV_H
 #define VIREO_HOST_NETDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,7 @@ struct host_net_bind {
 	void (*tx_ready)(void *core, unsigned int queue);		  /* can send again */
 	void (*link_changed)(void *core);				  /* call host_net_link() */
 	struct vireo_loop *(*queue_loop)(void *core, unsigned int queue); /* rx loop */
+	bool lazy_pairs; /* pairs start with host_net_pair_start(), not at open */
 };
 
 /** The core's own counts for one instance (what `vireoctl device stats` shows). */
@@ -50,8 +52,9 @@ struct host_net_counters {
 };
 
 /**
- * host_net_open() - Open an instance of net driver @drv for device @id and start
- * min(@num_pairs, max_queue_pairs) queue pairs.
+ * host_net_open() - Open an instance of net driver @drv for device @id with
+ * min(@num_pairs, max_queue_pairs) queue pairs, and start them all unless
+ * @bind->lazy_pairs (then each starts with host_net_pair_start()).
  * @keys: the driver parameters the user gave, @nparams of them, with @values.
  * @bind: the model's hooks; copied. queue_loop must work from this call on.
  * @err: on failure, one line naming the driver, the device and the problem.
@@ -70,10 +73,30 @@ const struct vireo_net_info *host_net_info(const struct host_net *hn);
 unsigned int host_net_num_pairs(const struct host_net *hn);
 
 /**
+ * host_net_pair_start() - Start queue pair @queue (the driver's queue_start) if it is
+ * not running: the guest enabled it. Return: 0, -EINVAL (out of range), or the
+ * driver's error (the pair stays stopped).
+ * Context: control thread, or the pair's receive worker while the control thread
+ * waits for it (starting or stopping it).
+ */
+int host_net_pair_start(struct host_net *hn, unsigned int queue);
+
+/**
+ * host_net_pair_stop() - Stop queue pair @queue (the driver's queue_stop) if it runs:
+ * the guest disabled it or went away. No burst of the pair runs any more.
+ * Context: as host_net_pair_start().
+ */
+void host_net_pair_stop(struct host_net *hn, unsigned int queue);
+
+/** host_net_pairs_running() - How many queue pairs run now. Context: any thread. */
+unsigned int host_net_pairs_running(const struct host_net *hn);
+
+/**
  * host_net_tx() - Check @n frames and hand them to the driver.
  * Return: how many leading frames were taken (the rest wait for tx_ready), -EINVAL if
  * the first frame breaks a rule (pkts[0] is to be dropped; later ones are not looked
- * at), or the driver's negative errno (the burst is to be dropped).
+ * at), -ENOTCONN if the pair is not running, or the driver's negative errno (the
+ * burst is to be dropped).
  * Context: queue pair @queue's transmit thread.
  */
 int host_net_tx(struct host_net *hn, unsigned int queue, struct vireo_pkt *const *pkts,
@@ -81,7 +104,8 @@ int host_net_tx(struct host_net *hn, unsigned int queue, struct vireo_pkt *const
 
 /**
  * host_net_rx() - Have the driver fill up to @n empty buffers.
- * Return: how many leading buffers were filled, or a negative errno. A filled buffer
+ * Return: how many leading buffers were filled, -ENOTCONN if the pair is not running,
+ * or the driver's negative errno. A filled buffer
  * whose length the driver got wrong comes back with len 0 (counted as a driver error).
  * Context: queue pair @queue's receive thread.
  */
@@ -100,6 +124,28 @@ void host_net_link(struct host_net *hn, struct vireo_net_link *link);
  * Context: control thread, every queue pair stopped.
  */
 int host_net_set_mtu(struct host_net *hn, unsigned int mtu);
+
+/**
+ * host_net_set_offloads() - Tell the driver which of its offloads the guest accepted
+ * (VIREO_NET_OFF_* bits; those it did not announce are dropped first).
+ * Return: 0 (also when the driver has no set_offloads op), or the driver's error.
+ * Context: control thread, every queue pair stopped.
+ */
+int host_net_set_offloads(struct host_net *hn, uint32_t offloads);
+
+/**
+ * host_net_stop_pairs() - Stop every queue pair (queue_stop), as set_mtu needs. No
+ * burst may run on any pair from now until host_net_start_pairs().
+ * Context: control thread.
+ */
+void host_net_stop_pairs(struct host_net *hn);
+
+/**
+ * host_net_start_pairs() - Start the queue pairs again after host_net_stop_pairs().
+ * Return: 0, or the driver's queue_start error (the pairs before it are stopped again).
+ * Context: control thread.
+ */
+int host_net_start_pairs(struct host_net *hn);
 
 /**
  * host_net_stats() - The driver's counters.

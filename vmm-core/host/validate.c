@@ -117,6 +117,7 @@ static const struct check_op check_net_ops[] = {
 	CHECK_OP(struct vireo_net_ops, queue_start, false),
 	CHECK_OP(struct vireo_net_ops, queue_stop, false),
 	CHECK_OP(struct vireo_net_ops, get_stats, false),
+	CHECK_OP(struct vireo_net_ops, set_offloads, false),
 };
 
 static const struct check_op check_sensor_ops[] = {

@@ -127,7 +127,7 @@ struct vireo_net {
 	struct vireo_loop *(*queue_loop)(void *core, unsigned int queue);
 };
 
-/* ---- sensor (experimental: no sensor service binds instances yet) ---- */
+/* ---- sensor (host/sensordev.c opens and serves instances) ---- */
 
 /** The concrete struct vireo_sensor. */
 struct vireo_sensor {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* libvireo's sensor-class services (experimental): the instance handle's accessors. */
+/* libvireo's sensor-class services: the instance handle's accessors. */
 #include "internal.h"
 
 void vireo_sensor_set_priv(struct vireo_sensor *sensor, void *priv)

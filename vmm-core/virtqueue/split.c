@@ -179,6 +179,21 @@ int vireo_vq_pop(struct vireo_vq *vq, struct vireo_vq_chain *chain, enum vireo_v
 	return vq_refuse(why, VIREO_VQ_OK, 1);
 }
 
+int vireo_vq_unpop(struct vireo_vq *vq, unsigned int n)
+{
+	/* Every chain taken is pushed exactly once, so this many are still out. */
+	uint16_t out = (uint16_t)(vq->last_avail_idx - vq->used_idx);
+	int rc;
+
+	rc = vq_usable(vq, NULL);
+	if (rc < 0)
+		return rc;
+	if (n > out)
+		return -EINVAL;
+	vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
+	return 0;
+}
+
 int vireo_vq_push_batch(struct vireo_vq *vq, const struct vireo_vq_used *elems, unsigned int n,
 			enum vireo_vq_err *why)
 {

@@ -113,6 +113,24 @@ int vireo_vq_setup(struct vireo_vq *vq, unsigned int size, const void *desc, con
 int vireo_vq_pop(struct vireo_vq *vq, struct vireo_vq_chain *chain, enum vireo_vq_err *why);
 
 /**
+ * vireo_vq_unpop() - Give back the last @n chains popped, unused: the next pops take
+ * them again, in the order they were first taken.
+ * @param vq the queue.
+ * @param n how many; none of them may have been pushed.
+ * @return 0, or:
+ *   -EINVAL if @n exceeds the chains popped and not yet pushed, or no rings (nothing
+ *   changes);
+ *   -EIO if broken (nothing changes).
+ * A device that took buffers it cannot fill yet (a receive queue waiting for frames)
+ * hands them back this way instead of holding them. avail_event and the notification
+ * window stay as they are: the guest still kicks for chains past the ones given back,
+ * and no used-buffer notification is forced. The chains are walked and checked again
+ * when popped again (the guest may have changed them meanwhile).
+ * Context: the queue's worker.
+ */
+int vireo_vq_unpop(struct vireo_vq *vq, unsigned int n);
+
+/**
  * vireo_vq_push() - Return one chain on the used ring and publish it.
  * @param vq the queue.
  * @param head the chain's head (an id < size).

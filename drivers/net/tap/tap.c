@@ -3,14 +3,21 @@
  * net/tap: a Linux TAP interface (/dev/net/tun, IFF_TAP | IFF_NO_PI). One fd per queue
  * pair (IFF_MULTI_QUEUE when there are several), opened with the instance and watched
  * on the pair's receive loop; frames are read and written straight between the fd and
- * the guest's buffers with readv/writev, so nothing is copied in between. No offloads
- * in this version (no IFF_VNET_HDR): the guest checksums and segments, and the TAP
- * carries plain Ethernet frames of at most MTU + 18 bytes. The driver has no thread.
+ * the guest's buffers with readv/writev, so nothing is copied in between. With several
+ * pairs, a pair's TAP queue is attached only while the core runs the pair (the guest
+ * enabled it): the kernel steers host-to-guest frames only to attached queues, so none
+ * lands in a queue nobody reads. With offload=on (the default) the TAP carries a
+ * virtio-net header before each frame (IFF_VNET_HDR, TUNSETVNETHDRSZ): checksum and
+ * TCP segmentation requests go to the kernel as they are (TUNSETOFFLOAD lets it hand
+ * us partial checksums and 64 KiB TCP frames), so neither side checksums or cuts
+ * segments in software. With offload=off, plain Ethernet frames of at most MTU + 18
+ * bytes. The driver has no thread.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,6 +40,10 @@
 #define TAP_DEFAULT_MTU	 1500
 #define TAP_MAX_MTU	 65500
 #define TAP_SCRATCH_IOVS 1 /* the trailing overflow buffer of a read */
+#define TAP_HDR_IOVS	 1 /* the leading virtio-net header (offload=on) */
+#define TAP_OFFLOADS                                                                               \
+	(VIREO_NET_OFF_TX_CSUM | VIREO_NET_OFF_RX_CSUM | VIREO_NET_OFF_TSO4 | VIREO_NET_OFF_TSO6 | \
+	 VIREO_NET_OFF_RX_GSO)
 
 struct tap_dev;
 
@@ -44,6 +55,7 @@ struct tap_queue {
 	uint8_t *rx_scratch; /* catches the tail of a frame larger than the buffer */
 	uint8_t *tx_scratch; /* gathers a frame with more pieces than writev takes */
 	struct iovec rx_iov[IOV_MAX];
+	struct iovec tx_iov[IOV_MAX];
 };
 
 struct tap_dev {
@@ -51,6 +63,7 @@ struct tap_dev {
 	char ifname[IFNAMSIZ];
 	unsigned int queues;
 	unsigned int mtu;
+	bool vnet_hdr; /* offload=on: a struct virtio_net_hdr before each frame */
 	uint8_t mac[6];
 	struct tap_queue q[TAP_MAX_QUEUES];
 	atomic_uint_fast64_t rx_packets, rx_bytes, rx_dropped, rx_errors, tx_packets, tx_bytes,
@@ -63,6 +76,9 @@ static const struct vireo_param_decl tap_params[] = {
 	{ VIREO_PARAM_BOOL("create", "on", "create the interface if it does not exist") },
 	{ VIREO_PARAM_UINT("queues", "1", "queue pairs (IFF_MULTI_QUEUE when > 1), 1 to 16") },
 	{ VIREO_PARAM_UINT("mtu", "0", "MTU to set on the interface; 0 keeps its own") },
+	{ VIREO_PARAM_BOOL(
+		"offload", "on",
+		"checksum and TCP segmentation offload through the TAP (IFF_VNET_HDR)") },
 	{ VIREO_PARAM_MAC("mac", "00:00:00:00:00:00",
 			  "the device's address to report; zero: the core makes one up") },
 	{ 0 } /* sentinel */
@@ -91,15 +107,39 @@ static int tap_attach(struct tap_dev *td, struct tap_queue *tq)
 	if (tq->fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (td->queues > 1 ? IFF_MULTI_QUEUE : 0);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (td->queues > 1 ? IFF_MULTI_QUEUE : 0) |
+			(td->vnet_hdr ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", td->ifname);
-	if (ioctl(tq->fd, TUNSETIFF, &ifr) < 0) {
-		rc = -errno;
-		close(tq->fd);
-		tq->fd = -1;
-		return rc;
+	if (ioctl(tq->fd, TUNSETIFF, &ifr) < 0)
+		goto out_close;
+	if (td->vnet_hdr) {
+		int hdr_size = (int)sizeof(struct virtio_net_hdr);
+		/* What we can take from the kernel: partial checksums, TCP up to 64 KiB. */
+		unsigned long off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+
+		if (ioctl(tq->fd, TUNSETVNETHDRSZ, &hdr_size) < 0 ||
+		    ioctl(tq->fd, TUNSETOFFLOAD, off) < 0)
+			goto out_close;
 	}
 	return 0;
+
+out_close:
+	rc = -errno;
+	close(tq->fd);
+	tq->fd = -1;
+	return rc;
+}
+
+/* Attaches or detaches a queue of a multi-queue TAP (TUNSETQUEUE); no-op otherwise. */
+static int tap_set_queue(struct tap_dev *td, struct tap_queue *tq, bool attach)
+{
+	struct ifreq ifr;
+
+	if (td->queues < 2)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = attach ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	return ioctl(tq->fd, TUNSETQUEUE, &ifr) < 0 ? -errno : 0;
 }
 
 static void tap_free(struct tap_dev *td)
@@ -126,6 +166,8 @@ static int tap_read_params(struct tap_dev *td, const struct vireo_params *params
 		rc = vireo_param_get_uint(params, "queues", &queues);
 	if (rc == 0)
 		rc = vireo_param_get_uint(params, "mtu", &mtu);
+	if (rc == 0)
+		rc = vireo_param_get_bool(params, "offload", &td->vnet_hdr);
 	if (rc == 0)
 		rc = vireo_param_get_mac(params, "mac", td->mac);
 	if (rc < 0) {
@@ -180,9 +222,18 @@ static int tap_open(struct vireo_net *net, const struct vireo_params *params)
 			goto out_free;
 		}
 		tq->rx_scratch = malloc(TAP_MAX_FRAME);
-		tq->tx_scratch = malloc(TAP_MAX_FRAME);
+		tq->tx_scratch = malloc(sizeof(struct virtio_net_hdr) + TAP_MAX_FRAME);
 		if (!tq->rx_scratch || !tq->tx_scratch) {
 			rc = -ENOMEM;
+			goto out_free;
+		}
+	}
+	/* Every queue waits detached until the core starts its pair (queue_start). */
+	for (unsigned int i = 0; i < td->queues; i++) {
+		rc = tap_set_queue(td, &td->q[i], false);
+		if (rc < 0) {
+			VIREO_ERR("%s: detaching queue %u of TAP %s: %s", id, i, td->ifname,
+				  strerror(-rc));
 			goto out_free;
 		}
 	}
@@ -199,7 +250,8 @@ static int tap_open(struct vireo_net *net, const struct vireo_params *params)
 		goto out_free;
 	}
 	vireo_net_set_priv(net, td);
-	VIREO_INFO("%s: TAP %s, %u queue pair(s), MTU %u", id, td->ifname, td->queues, td->mtu);
+	VIREO_INFO("%s: TAP %s, %u queue pair(s), MTU %u, offload %s", id, td->ifname, td->queues,
+		   td->mtu, td->vnet_hdr ? "on" : "off");
 	return 0;
 
 out_free:
@@ -218,7 +270,7 @@ static int tap_get_info(struct vireo_net *net, struct vireo_net_info *info)
 	const struct tap_dev *td = vireo_net_priv(net);
 
 	memcpy(info->mac, td->mac, sizeof(info->mac));
-	info->offloads = 0;
+	info->offloads = td->vnet_hdr ? TAP_OFFLOADS : 0;
 	info->mtu = (uint16_t)td->mtu;
 	info->min_mtu = 68;
 	info->max_mtu = td->mtu > TAP_MAX_MTU ? (uint16_t)td->mtu : TAP_MAX_MTU;
@@ -258,17 +310,35 @@ static int tap_queue_start(struct vireo_net *net, unsigned int queue)
 	struct tap_queue *tq = &td->q[queue];
 	struct vireo_loop *loop = vireo_net_queue_loop(net, queue);
 
+	int rc;
+
 	if (!loop)
 		return -EINVAL;
-	return vireo_loop_watch_fd(loop, tq->fd, VIREO_POLL_IN, tap_on_readable, tq, &tq->watch);
+	rc = tap_set_queue(td, tq, true);
+	if (rc < 0) {
+		VIREO_ERR("%s: attaching queue %u of TAP %s: %s", vireo_net_id(net), queue,
+			  td->ifname, strerror(-rc));
+		return rc;
+	}
+	rc = vireo_loop_watch_fd(loop, tq->fd, VIREO_POLL_IN, tap_on_readable, tq, &tq->watch);
+	if (rc < 0)
+		tap_set_queue(td, tq, false);
+	return rc;
 }
 
 static void tap_queue_stop(struct vireo_net *net, unsigned int queue)
 {
 	struct tap_dev *td = vireo_net_priv(net);
 
+	int rc;
+
 	vireo_watch_remove(td->q[queue].watch);
 	td->q[queue].watch = NULL;
+	/* Frames queued for the pair are dropped with it; new ones go to running pairs. */
+	rc = tap_set_queue(td, &td->q[queue], false);
+	if (rc < 0)
+		VIREO_WARN("%s: detaching queue %u of TAP %s: %s", vireo_net_id(net), queue,
+			   td->ifname, strerror(-rc));
 }
 
 /* Copies a frame from @src into an iovec list that is known to hold it. */
@@ -283,29 +353,73 @@ static void tap_scatter(const uint8_t *src, size_t len, const struct iovec *iov,
 	}
 }
 
+/* The kernel's header of a received frame as @p's metadata; false if we cannot pass it. */
+static bool tap_hdr_to_pkt(const struct virtio_net_hdr *h, struct vireo_pkt *p)
+{
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		p->flags |= VIREO_PKT_F_NEEDS_CSUM;
+		p->csum_start = h->csum_start;
+		p->csum_offset = h->csum_offset;
+	} else if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
+		p->flags |= VIREO_PKT_F_CSUM_VALID;
+	}
+	switch (h->gso_type) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return true;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		p->gso_type = VIREO_PKT_GSO_TCPV4;
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		p->gso_type = VIREO_PKT_GSO_TCPV6;
+		break;
+	default: /* UDP or ECN: TUNSETOFFLOAD did not ask for them */
+		return false;
+	}
+	p->gso_size = h->gso_size;
+	p->hdr_len = h->hdr_len;
+	return true;
+}
+
 /*
- * Reads one frame into @p: straight into its buffer, with the scratch buffer behind it
- * to catch a frame that would not fit (then dropped). Returns the frame's length, 0 if
- * it was dropped, or a negative errno (-EAGAIN: drained).
+ * Reads one frame into @p: the header (offload=on) to the stack, the frame straight
+ * into its buffer, with the scratch buffer behind it to catch a frame that would not
+ * fit (then dropped). Returns the frame's length, 0 if it was dropped, or a negative
+ * errno (-EAGAIN: drained).
  */
 static ssize_t tap_read_one(struct tap_queue *tq, struct vireo_pkt *p)
 {
+	struct virtio_net_hdr h = { 0 };
+	size_t hdr = tq->dev->vnet_hdr ? sizeof(h) : 0;
+	unsigned int k = 0;
 	ssize_t n;
 
-	if (p->iovcnt + TAP_SCRATCH_IOVS <= IOV_MAX) {
-		memcpy(tq->rx_iov, p->iov, p->iovcnt * sizeof(*p->iov));
-		tq->rx_iov[p->iovcnt].iov_base = tq->rx_scratch;
-		tq->rx_iov[p->iovcnt].iov_len = TAP_MAX_FRAME;
-		n = readv(tq->fd, tq->rx_iov, p->iovcnt + TAP_SCRATCH_IOVS);
+	if (p->iovcnt + TAP_HDR_IOVS + TAP_SCRATCH_IOVS <= IOV_MAX) {
+		if (hdr)
+			tq->rx_iov[k++] = (struct iovec){ .iov_base = &h, .iov_len = hdr };
+		memcpy(tq->rx_iov + k, p->iov, p->iovcnt * sizeof(*p->iov));
+		k += p->iovcnt;
+		tq->rx_iov[k].iov_base = tq->rx_scratch;
+		tq->rx_iov[k].iov_len = TAP_MAX_FRAME;
+		n = readv(tq->fd, tq->rx_iov, (int)k + TAP_SCRATCH_IOVS);
+		if (n < 0)
+			return -errno;
+		n -= (ssize_t)hdr;
 	} else {
-		n = read(tq->fd, tq->rx_scratch, TAP_MAX_FRAME);
+		tq->rx_iov[0] = (struct iovec){ .iov_base = &h, .iov_len = hdr };
+		tq->rx_iov[1] =
+			(struct iovec){ .iov_base = tq->rx_scratch, .iov_len = TAP_MAX_FRAME };
+		n = readv(tq->fd, tq->rx_iov, 2);
+		if (n < 0)
+			return -errno;
+		n -= (ssize_t)hdr;
 		if (n > 0 && (size_t)n <= p->len)
 			tap_scatter(tq->rx_scratch, (size_t)n, p->iov, p->iovcnt);
 	}
-	if (n < 0)
-		return -errno;
-	if ((size_t)n > p->len) {
+	if (n <= 0 || (size_t)n > p->len || (hdr && !tap_hdr_to_pkt(&h, p))) {
+		/* A runt, one too large for the buffer, or metadata we cannot pass on. */
 		atomic_fetch_add(&tq->dev->rx_dropped, 1);
+		p->flags = 0;
+		p->gso_type = VIREO_PKT_GSO_NONE;
 		return 0;
 	}
 	return n;
@@ -341,6 +455,23 @@ static int tap_rx_burst(struct vireo_net *net, unsigned int queue, struct vireo_
 	return (int)got;
 }
 
+/* @p's offload request as the header the kernel reads before the frame. */
+static void tap_pkt_to_hdr(const struct vireo_pkt *p, struct virtio_net_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (p->flags & VIREO_PKT_F_NEEDS_CSUM) {
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = p->csum_start;
+		h->csum_offset = p->csum_offset;
+	}
+	if (p->gso_type == VIREO_PKT_GSO_TCPV4 || p->gso_type == VIREO_PKT_GSO_TCPV6) {
+		h->gso_type = p->gso_type == VIREO_PKT_GSO_TCPV4 ? VIRTIO_NET_HDR_GSO_TCPV4
+								 : VIRTIO_NET_HDR_GSO_TCPV6;
+		h->gso_size = p->gso_size;
+		h->hdr_len = p->hdr_len;
+	}
+}
+
 static int tap_tx_burst(struct vireo_net *net, unsigned int queue, struct vireo_pkt *const *pkts,
 			unsigned int n)
 {
@@ -349,13 +480,28 @@ static int tap_tx_burst(struct vireo_net *net, unsigned int queue, struct vireo_
 
 	for (unsigned int i = 0; i < n; i++) {
 		const struct vireo_pkt *p = pkts[i];
+		struct virtio_net_hdr h;
+		size_t hdr = td->vnet_hdr ? sizeof(h) : 0;
 		ssize_t w;
 
-		if (p->iovcnt <= IOV_MAX) {
-			w = writev(tq->fd, p->iov, p->iovcnt);
-		} else {
-			size_t off = 0;
+		/* Over the MTU: the kernel would drop it past the TAP, where nobody counts it. */
+		if (p->gso_type == VIREO_PKT_GSO_NONE && p->len > td->mtu + 18) {
+			atomic_fetch_add(&td->tx_dropped, 1);
+			continue;
+		}
+		if (hdr)
+			tap_pkt_to_hdr(p, &h);
+		if (p->iovcnt + TAP_HDR_IOVS <= IOV_MAX) {
+			unsigned int k = 0;
 
+			if (hdr)
+				tq->tx_iov[k++] = (struct iovec){ .iov_base = &h, .iov_len = hdr };
+			memcpy(tq->tx_iov + k, p->iov, p->iovcnt * sizeof(*p->iov));
+			w = writev(tq->fd, tq->tx_iov, (int)(k + p->iovcnt));
+		} else {
+			size_t off = hdr;
+
+			memcpy(tq->tx_scratch, &h, hdr);
 			for (unsigned int k = 0; k < p->iovcnt; k++) {
 				memcpy(tq->tx_scratch + off, p->iov[k].iov_base, p->iov[k].iov_len);
 				off += p->iov[k].iov_len;
@@ -390,17 +536,47 @@ static int tap_get_stats(struct vireo_net *net, struct vireo_net_stats *s)
 	return 0;
 }
 
+/*
+ * What the kernel may hand us on read: partial checksums and TCP up to 64 KiB only if
+ * the guest takes them, so a guest that refused GUEST_TSO gets MTU-sized frames from
+ * the kernel's own segmentation instead of coalesced ones the core would drop.
+ */
+static int tap_set_offloads(struct vireo_net *net, uint32_t offloads)
+{
+	struct tap_dev *td = vireo_net_priv(net);
+	unsigned long tun = 0;
+
+	if (!td->vnet_hdr)
+		return 0;
+	if (offloads & VIREO_NET_OFF_RX_CSUM) {
+		tun |= TUN_F_CSUM;
+		if (offloads & VIREO_NET_OFF_RX_GSO)
+			tun |= TUN_F_TSO4 | TUN_F_TSO6;
+	}
+	for (unsigned int i = 0; i < td->queues; i++) {
+		if (td->q[i].fd >= 0 && ioctl(td->q[i].fd, TUNSETOFFLOAD, tun) < 0) {
+			int rc = -errno;
+
+			VIREO_ERR("%s: TUNSETOFFLOAD %#lx: %s", vireo_net_id(net), tun,
+				  strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static const struct vireo_net_ops tap_ops = {
 	.struct_size = sizeof(struct vireo_net_ops),
-	.open = tap_open,		/* required */
-	.get_info = tap_get_info,	/* required */
-	.tx_burst = tap_tx_burst,	/* required; the pair's transmit thread */
-	.rx_burst = tap_rx_burst,	/* required; the pair's receive thread */
-	.close = tap_close,		/* optional */
-	.set_mtu = tap_set_mtu,		/* optional */
-	.queue_start = tap_queue_start, /* optional: watch the pair's fd */
-	.queue_stop = tap_queue_stop,	/* optional */
-	.get_stats = tap_get_stats,	/* optional */
+	.open = tap_open,		  /* required */
+	.get_info = tap_get_info,	  /* required */
+	.tx_burst = tap_tx_burst,	  /* required; the pair's transmit thread */
+	.rx_burst = tap_rx_burst,	  /* required; the pair's receive thread */
+	.close = tap_close,		  /* optional */
+	.set_mtu = tap_set_mtu,		  /* optional */
+	.queue_start = tap_queue_start,	  /* optional: watch the pair's fd */
+	.queue_stop = tap_queue_stop,	  /* optional */
+	.get_stats = tap_get_stats,	  /* optional */
+	.set_offloads = tap_set_offloads, /* optional: receive offloads the guest takes */
 };
 
 static const struct vireo_match tap_match[] = {
@@ -409,6 +585,6 @@ static const struct vireo_match tap_match[] = {
 };
 
 VIREO_DRIVER(.name = "net-tap", .version = "0.1.0", .license = "MIT",
-	     .description = "Linux TAP interface (readv/writev on guest buffers, no offloads)",
+	     .description = "Linux TAP interface (readv/writev on guest buffers, offloads)",
 	     .dev_class = VIREO_CLASS_NET, .ops.net = &tap_ops, .match = tap_match,
 	     .params = tap_params);

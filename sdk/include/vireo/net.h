@@ -14,10 +14,12 @@
  * Stable from ABI 1.1 (experimental in 1.0): the functions below are in libvireo's
  * VIREO_1.1 node and the structs grow only at their ends, as ddk-docs/abi-policy.md says.
  *
- * Life of an instance: open(); get_info(); queue_start() per queue pair; then tx_burst()
- * and rx_burst() on each pair's threads, prompted by vireo_net_rx_ready() and
- * vireo_net_tx_ready(); queue_stop(); close(). Queue pair N is virtio-net's receiveq N
- * and transmitq N.
+ * Life of an instance: open(); get_info(); queue_start() of a queue pair when the guest
+ * starts using it; then tx_burst() and rx_burst() on the pair's threads, prompted by
+ * vireo_net_rx_ready() and vireo_net_tx_ready(); queue_stop() when the guest stops
+ * using it; close(). A pair the guest never enables is never started; one may start
+ * and stop several times (guest reset, reconnect). Queue pair N is virtio-net's
+ * receiveq N and transmitq N.
  *
  * Threads: each virtqueue has its own core thread, so a pair has two. rx_burst() runs
  * on the pair's receive thread, whose loop is vireo_net_queue_loop() (watch the
@@ -54,7 +56,11 @@ struct vireo_net;
 	(VIREO_NET_OFF_TX_CSUM | VIREO_NET_OFF_RX_CSUM | VIREO_NET_OFF_TSO4 | VIREO_NET_OFF_TSO6 | \
 	 VIREO_NET_OFF_RX_GSO)
 
-/** Packet flag (tx): checksum the bytes from csum_start, store it at csum_start + csum_offset. */
+/**
+ * Packet flag: checksum the bytes from csum_start, store it at csum_start + csum_offset.
+ * On transmit, a request to the driver; on receive (a driver with VIREO_NET_OFF_RX_CSUM),
+ * the frame's checksum is left partial for the guest, as the virtio-net header allows.
+ */
 #define VIREO_PKT_F_NEEDS_CSUM (1u << 0)
 /** Packet flag (rx): the device verified the frame's checksums. */
 #define VIREO_PKT_F_CSUM_VALID (1u << 1)
@@ -154,7 +160,10 @@ typedef int (*vireo_net_get_info_t)(struct vireo_net *net, struct vireo_net_info
  * @brief Send up to @p n frames. Required.
  *
  * The driver is done with every frame it counts by the time it returns (copied to its
- * own buffers or sent); the core gives those buffers back to the guest.
+ * own buffers or sent); the core gives those buffers back to the guest. A frame longer
+ * than the MTU + 18 bytes (Ethernet header and a VLAN tag) that is not a GSO frame
+ * cannot go on the wire: the driver takes it, drops it and counts it in tx_dropped (the
+ * core checks only the absolute limits).
  *
  * @param net the instance.
  * @param queue a started queue pair.
@@ -229,7 +238,8 @@ typedef int (*vireo_net_set_mtu_t)(struct vireo_net *net, unsigned int mtu);
  *
  * @return 0, or a negative errno (the pair does not start).
  *
- * Context: the core's control thread; may block.
+ * Context: a core thread while the control thread waits for it (the guest enabling the
+ * pair); no burst of the pair runs; may block briefly.
  */
 typedef int (*vireo_net_queue_start_t)(struct vireo_net *net, unsigned int queue);
 
@@ -239,7 +249,7 @@ typedef int (*vireo_net_queue_start_t)(struct vireo_net *net, unsigned int queue
  * @param net the instance.
  * @param queue a started pair; no burst call on it runs any more.
  *
- * Context: the core's control thread; may block.
+ * Context: as queue_start(); the pair may be started again later.
  */
 typedef void (*vireo_net_queue_stop_t)(struct vireo_net *net, unsigned int queue);
 
@@ -256,24 +266,46 @@ typedef void (*vireo_net_queue_stop_t)(struct vireo_net *net, unsigned int queue
 typedef int (*vireo_net_get_stats_t)(struct vireo_net *net, struct vireo_net_stats *stats);
 
 /**
+ * @brief Learn which offloads the guest accepted. Optional: NULL means the driver
+ * produces every offload it announced and the core fixes up what the guest refused
+ * (it completes partial checksums in software and drops coalesced frames).
+ *
+ * The guest accepts a subset of get_info's offloads when it negotiates features, and
+ * may negotiate again after a reset. A driver that can turn receive offloads off in
+ * its hardware (or its kernel interface) does so here, so the guest gets no frame it
+ * cannot take: no VIREO_PKT_F_NEEDS_CSUM on receive without VIREO_NET_OFF_RX_CSUM, no
+ * gso_type on receive without VIREO_NET_OFF_RX_GSO. Transmit offloads only say what
+ * the guest will ask for. Added in ABI 1.1.
+ *
+ * @param net the instance.
+ * @param offloads VIREO_NET_OFF_* bits, a subset of get_info's offloads.
+ *
+ * @return 0, or a negative errno (the guest's feature negotiation fails).
+ *
+ * Context: the core's control thread, with every queue pair stopped; may block.
+ */
+typedef int (*vireo_net_set_offloads_t)(struct vireo_net *net, uint32_t offloads);
+
+/**
  * The network class ops table: `static const`, pointed to by the descriptor's ops.net.
  * Required ops come first; the core reads only the first struct_size bytes.
  */
 struct vireo_net_ops {
-	uint32_t struct_size;		     /**< sizeof(struct vireo_net_ops) */
-	uint32_t reserved0;		     /**< must be zero */
-	vireo_net_open_t open;		     /**< required */
-	vireo_net_get_info_t get_info;	     /**< required */
-	vireo_net_tx_burst_t tx_burst;	     /**< required */
-	vireo_net_rx_burst_t rx_burst;	     /**< required */
-	vireo_net_close_t close;	     /**< optional: NULL = nothing to release */
-	vireo_net_get_link_t get_link;	     /**< optional: NULL = always up */
-	vireo_net_set_mtu_t set_mtu;	     /**< optional: NULL = fixed MTU */
-	vireo_net_queue_start_t queue_start; /**< optional: NULL = no per-queue set-up */
-	vireo_net_queue_stop_t queue_stop;   /**< optional: NULL = no per-queue tear-down */
-	vireo_net_get_stats_t get_stats;     /**< optional: NULL = the core's counts only */
+	uint32_t struct_size;		       /**< sizeof(struct vireo_net_ops) */
+	uint32_t reserved0;		       /**< must be zero */
+	vireo_net_open_t open;		       /**< required */
+	vireo_net_get_info_t get_info;	       /**< required */
+	vireo_net_tx_burst_t tx_burst;	       /**< required */
+	vireo_net_rx_burst_t rx_burst;	       /**< required */
+	vireo_net_close_t close;	       /**< optional: NULL = nothing to release */
+	vireo_net_get_link_t get_link;	       /**< optional: NULL = always up */
+	vireo_net_set_mtu_t set_mtu;	       /**< optional: NULL = fixed MTU */
+	vireo_net_queue_start_t queue_start;   /**< optional: NULL = no per-queue set-up */
+	vireo_net_queue_stop_t queue_stop;     /**< optional: NULL = no per-queue tear-down */
+	vireo_net_get_stats_t get_stats;       /**< optional: NULL = the core's counts only */
+	vireo_net_set_offloads_t set_offloads; /**< optional (1.1): NULL = announced ones */
 };
-VIREO_ABI_SIZE(struct vireo_net_ops, 88);
+VIREO_ABI_SIZE(struct vireo_net_ops, 96);
 
 /**
  * @brief Tell the core that frames wait on queue pair @p queue; it will call rx_burst().
@@ -303,7 +335,9 @@ VIREO_API void vireo_net_tx_ready(struct vireo_net *net, unsigned int queue);
  *
  * @param net the instance.
  *
- * Context: any thread; does not block.
+ * Context: any thread; does not block. The core may call get_link() before this
+ * returns, on the calling thread: do not hold a lock that get_link() takes. Not from
+ * the instance's own open(): the core reads the link once open() has returned.
  */
 VIREO_API void vireo_net_link_changed(struct vireo_net *net);
 

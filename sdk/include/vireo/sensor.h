@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file
- * @brief Vireo SDK: the hardware sensor class (struct vireo_sensor_ops). Experimental.
+ * @brief Vireo SDK: the hardware sensor class (struct vireo_sensor_ops).
  *
  * Audience: authors of sensor drivers (hwmon, IPMI, board controllers). A sensor
  * instance is one chip or source with numbered channels; the core reads them and shows
@@ -11,10 +11,16 @@
  * temperature in millidegrees Celsius, voltage in millivolts, current in milliamperes,
  * power in microwatts, fan speed in revolutions per minute.
  *
- * Experimental in ABI 1.0: the core does not yet serve sensors, so the functions below
- * sit in libvireo's EXPERIMENTAL node (build with -DVIREO_ALLOW_EXPERIMENTAL) and the
- * structs may still change before the sensor service lands. The core already loads and
- * checks sensor drivers' descriptors.
+ * Stable from ABI 1.1 (experimental in 1.0): the functions below are in libvireo's
+ * VIREO_1.1 node and the structs grow only at their ends, as ddk-docs/abi-policy.md says.
+ *
+ * Life of an instance: open(); get_channel() for index 0, 1, ... until -ENOENT (the core
+ * checks every description and refuses the instance if one breaks a rule below); then
+ * read() of each channel on the core's sensor thread, no more often than the channel's
+ * update_interval_ms, and set_threshold() when a user or a guest changes a limit
+ * (followed by get_channel() of that index, to read the limit back); finally close().
+ * The core never runs two ops of one instance at the same time, so a driver needs no
+ * lock of its own for them. ddk-docs/sensors.md has the whole picture.
  */
 #ifndef VIREO_SENSOR_H
 #define VIREO_SENSOR_H
@@ -57,7 +63,17 @@ enum vireo_sensor_threshold {
 /** Most channels one instance may have. */
 #define VIREO_SENSOR_MAX_CHANNELS 64
 
-/** One channel, as get_channel describes it; the core zeroes it and sets struct_size. */
+/** Longest update_interval_ms the core accepts: one hour. */
+#define VIREO_SENSOR_MAX_INTERVAL_MS 3600000u
+
+/**
+ * One channel, as get_channel describes it; the core zeroes it and sets struct_size.
+ * The core refuses the instance unless: type is a known enum vireo_sensor_type; label is
+ * 1 to VIREO_SENSOR_LABEL_MAX printable ASCII characters, NUL-terminated, and no other
+ * channel of the instance has it; flags has only VIREO_SENSOR_CH_* bits, and WRITABLE
+ * only with at least one limit; the limits present are ordered min <= max <= crit; and
+ * update_interval_ms is at most VIREO_SENSOR_MAX_INTERVAL_MS.
+ */
 struct vireo_sensor_channel {
 	uint32_t struct_size;			/**< set by the core */
 	uint32_t type;				/**< an enum vireo_sensor_type */
@@ -93,7 +109,8 @@ typedef int (*vireo_sensor_open_t)(struct vireo_sensor *sensor, const struct vir
  * @return -ENOENT past the last channel.
  * @return another negative errno on failure (the open fails).
  *
- * Context: the core's control thread, after open(); may block.
+ * Context: the core's control thread, after open(), and again for one index after
+ * set_threshold() changed it; may block.
  */
 typedef int (*vireo_sensor_get_channel_t)(struct vireo_sensor *sensor, unsigned int index,
 					  struct vireo_sensor_channel *ch);
@@ -132,7 +149,14 @@ typedef void (*vireo_sensor_close_t)(struct vireo_sensor *sensor);
  * @param which an enum vireo_sensor_threshold the channel has.
  * @param value the new limit, in the channel type's unit.
  *
- * @return 0, -ERANGE if the hardware cannot hold @p value, or another negative errno.
+ * @return 0 on success: the core then calls get_channel() to read the limit back, so
+ * the driver reports what the hardware really holds (rounded to its resolution).
+ * @return -ERANGE if the hardware cannot hold @p value; the limit is unchanged.
+ * @return -EOPNOTSUPP if this one limit is fixed though others of the channel are not.
+ * @return another negative errno on failure.
+ *
+ * The core calls it only for a VIREO_SENSOR_CH_WRITABLE channel and a limit whose flag
+ * the channel has; it does not check the limits' order, which is the hardware's rule.
  *
  * Context: the core's control thread; may block.
  */
@@ -162,7 +186,7 @@ VIREO_ABI_SIZE(struct vireo_sensor_ops, 48);
  *
  * Context: any thread; usually open().
  */
-VIREO_EXPERIMENTAL void vireo_sensor_set_priv(struct vireo_sensor *sensor, void *priv);
+VIREO_API void vireo_sensor_set_priv(struct vireo_sensor *sensor, void *priv);
 
 /**
  * @brief The private state attached with vireo_sensor_set_priv().
@@ -173,7 +197,7 @@ VIREO_EXPERIMENTAL void vireo_sensor_set_priv(struct vireo_sensor *sensor, void 
  *
  * Context: any thread.
  */
-VIREO_EXPERIMENTAL void *vireo_sensor_priv(const struct vireo_sensor *sensor);
+VIREO_API void *vireo_sensor_priv(const struct vireo_sensor *sensor);
 
 /**
  * @brief The instance's device id, for log lines.
@@ -184,7 +208,7 @@ VIREO_EXPERIMENTAL void *vireo_sensor_priv(const struct vireo_sensor *sensor);
  *
  * Context: any thread.
  */
-VIREO_EXPERIMENTAL const char *vireo_sensor_id(const struct vireo_sensor *sensor);
+VIREO_API const char *vireo_sensor_id(const struct vireo_sensor *sensor);
 
 VIREO_END_DECLS
 

@@ -19,7 +19,7 @@
 /** ABI minor: additions since the major; older-minor drivers keep loading. */
 #define VIREO_ABI_MINOR 1
 
-/** Packs an ABI version into one integer (major in the high 16 bits); usable in #if. */
+/** Packs an ABI version into one integer (major in the high 16 bits); usable in `#if`. */
 #define VIREO_ABI_VERSION(major, minor) (((major) << 16) | (minor))
 /** The major of a packed version. */
 #define VIREO_ABI_VERSION_MAJOR(v) (((v) >> 16) & 0xffff)
@@ -29,7 +29,7 @@
 #define VIREO_ABI_CURRENT VIREO_ABI_VERSION(VIREO_ABI_MAJOR, VIREO_ABI_MINOR)
 /**
  * True when these headers provide ABI @p major.@p minor or a later minor of the same
- * major; usable in #if to build one driver source against several SDKs.
+ * major; usable in `#if` to build one driver source against several SDKs.
  */
 #define VIREO_ABI_AT_LEAST(major, minor) (VIREO_ABI_MAJOR == (major) && VIREO_ABI_MINOR >= (minor))
 

@@ -55,6 +55,21 @@ static void test_defaults_and_escaped_comma(void **state)
 	vd_spec_free(&s);
 }
 
+static void test_sensor_device(void **state)
+{
+	struct vd_spec s;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(
+		vd_spec_parse("sensor,id=hw0,driver=hwmon,root=/sys", &s, err, sizeof(err)), 0);
+	assert_int_equal(s.cls, VD_CLASS_SENSOR);
+	assert_string_equal(vd_class_name(s.cls), "sensor");
+	assert_null(s.socket);
+	assert_string_equal(vd_spec_param(&s, "root"), "/sys");
+	vd_spec_free(&s);
+}
+
 static void test_repeatable_sensor_key(void **state)
 {
 	struct vd_spec s;
@@ -90,6 +105,8 @@ static void test_refusals(void **state)
 	expect_refused("blk,socket=s,driver=file", "missing key 'id'");
 	expect_refused("blk,id=a,driver=file", "missing key 'socket'");
 	expect_refused("net,id=a,socket=s", "missing key 'driver'");
+	expect_refused("sensor,id=a", "missing key 'driver'");
+	expect_refused("sensor,id=a,driver=hwmon,socket=s", "a sensor device has none");
 	expect_refused("blk,id=a,driver=file,socket=s,num-queues=0", "num-queues");
 	expect_refused("blk,id=a,driver=file,socket=s,num-queues=65", "num-queues");
 	expect_refused("blk,id=a,driver=file,socket=s,num-queues=-1", "num-queues");
@@ -179,6 +196,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blk_spec),
 		cmocka_unit_test(test_defaults_and_escaped_comma),
+		cmocka_unit_test(test_sensor_device),
 		cmocka_unit_test(test_repeatable_sensor_key),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_json_device),

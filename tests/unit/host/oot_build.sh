@@ -3,15 +3,19 @@
 # A partner's build: compile samples/blk-ram out of tree with nothing but
 # `pkg-config --cflags --libs vireo-sdk` (the uninstalled vireo-sdk.pc of this build),
 # plain C11 and no project flags, and check the result exports only its descriptor.
+# OOT_SAMPLE=net-pair builds that sample instead; OOT_CERTIFY=VIREO-CERTIFY then runs
+# the out-of-tree module through it, with OOT_CERTIFY_ARGS.
 # Usage: oot_build.sh BUILD_ROOT SOURCE_ROOT CC...
 set -u
 build=$1 src=$2
 shift 2
+sample=${OOT_SAMPLE:-blk-ram}
+base=${sample//-/_}
 command -v pkg-config >/dev/null || { echo "SKIP: pkg-config is not installed"; exit 77; }
 command -v nm >/dev/null || { echo "SKIP: nm (binutils) is not installed"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp "$src/samples/blk-ram/blk_ram.c" "$src/samples/blk-ram/blk_ram.map" "$tmp/"
+cp "$src/samples/$sample/$base.c" "$src/samples/$sample/$base.map" "$tmp/"
 
 # What `meson install` will install: one include directory (holding vireo/*.h), one library.
 installed=$(PKG_CONFIG_PATH=$build/meson-private pkg-config --cflags --libs vireo-sdk) ||
@@ -33,11 +37,16 @@ libs=$(pkg-config --libs vireo-sdk)
 echo "vireo-sdk $(pkg-config --modversion vireo-sdk) (uninstalled): $cflags $libs"
 # shellcheck disable=SC2086 # word splitting of the flags is intended
 "$@" -std=c11 -Wall -Wextra -Wpedantic -Werror -fPIC -shared -fvisibility=hidden $cflags \
-	"$tmp/blk_ram.c" -o "$tmp/blk-ram.so" -Wl,--version-script="$tmp/blk_ram.map" $libs ||
+	"$tmp/$base.c" -o "$tmp/$sample.so" -Wl,--version-script="$tmp/$base.map" $libs ||
 	{ echo "FAIL: the sample does not build out of tree"; exit 1; }
-syms=$(nm -D --defined-only "$tmp/blk-ram.so" | awk '{ print $3 }')
+syms=$(nm -D --defined-only "$tmp/$sample.so" | awk '{ print $3 }')
 if [[ $syms != vireo_driver_descriptor ]]; then
-	echo "FAIL: the out-of-tree blk-ram.so exports: $syms"
+	echo "FAIL: the out-of-tree $sample.so exports: $syms"
 	exit 1
 fi
-echo "built blk-ram.so out of tree; it exports only vireo_driver_descriptor"
+echo "built $sample.so out of tree; it exports only vireo_driver_descriptor"
+if [[ -n ${OOT_CERTIFY:-} ]]; then
+	# shellcheck disable=SC2086 # the arguments are words
+	"$OOT_CERTIFY" ${OOT_CERTIFY_ARGS:-} "$tmp/$sample.so" ||
+		{ echo "FAIL: the out-of-tree $sample.so does not pass vireo-certify"; exit 1; }
+fi

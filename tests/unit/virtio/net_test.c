@@ -4,7 +4,10 @@
  * served by the virtio-net model over net_test_driver.so, driven by the test frontend
  * with a mock guest's memfd as guest RAM. Transmit chains (header split anywhere)
  * reach the driver as frames; received frames land in mergeable buffers with the
- * right num_buffers; malformed chains are refused with their named reason.
+ * right num_buffers; malformed chains are refused with their named reason. With a
+ * driver announcing offloads: the features offered, a TSO frame's metadata reaching the
+ * driver, hostile offsets refused, and a partial checksum on receive passed to a guest
+ * that takes it or completed for one that does not.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +39,7 @@ struct fixture {
 	char dir[64];
 	char sock[128];
 	char capture[128];
+	char meta[128];
 	struct host_registry *reg;
 	struct virtio_net *net;
 	struct mock_guest g;
@@ -43,12 +47,19 @@ struct fixture {
 	int kick, call;
 };
 
-/* Opens the device with driver parameters frames= and mtu=, and connects. */
-static struct fixture *fixture_new(const char *frames, const char *mtu)
+struct fx_opts {
+	const char *frames, *mtu, *offloads; /* driver parameters */
+	bool rx_csum;			     /* driver parameter rx_csum=on */
+	bool follow;			     /* driver parameter follow=on */
+	uint64_t want;			     /* features the "guest" accepts, of those offered */
+};
+
+/* Opens the device with the driver parameters of @o, and connects. */
+static struct fixture *fixture_open(const struct fx_opts *o)
 {
 	static struct fixture f;
 	struct host_driver *drv = NULL;
-	struct vd_param params[3];
+	struct vd_param params[7];
 	struct vd_spec spec;
 	char err[256] = "";
 
@@ -58,29 +69,43 @@ static struct fixture *fixture_new(const char *frames, const char *mtu)
 	assert_non_null(mkdtemp(f.dir));
 	snprintf(f.sock, sizeof(f.sock), "%s/net.sock", f.dir);
 	snprintf(f.capture, sizeof(f.capture), "%s/capture", f.dir);
+	snprintf(f.meta, sizeof(f.meta), "%s/meta", f.dir);
 	assert_int_equal(host_registry_new(&f.reg), 0);
 	assert_int_equal(host_load(f.reg, g_driver, &drv, NULL), 0);
 	params[0] = (struct vd_param){ .key = "capture", .value = f.capture };
-	params[1] = (struct vd_param){ .key = "frames", .value = (char *)frames };
-	params[2] = (struct vd_param){ .key = "mtu", .value = (char *)mtu };
+	params[1] = (struct vd_param){ .key = "frames", .value = (char *)o->frames };
+	params[2] = (struct vd_param){ .key = "mtu", .value = (char *)o->mtu };
+	params[3] = (struct vd_param){ .key = "offloads", .value = (char *)o->offloads };
+	params[4] = (struct vd_param){ .key = "meta", .value = f.meta };
+	params[5] = (struct vd_param){ .key = "rx_csum", .value = o->rx_csum ? "on" : "off" };
+	params[6] = (struct vd_param){ .key = "follow", .value = o->follow ? "on" : "off" };
 	spec = (struct vd_spec){ .cls = VD_CLASS_NET,
 				 .id = "net0",
 				 .driver = "net-test",
 				 .socket = f.sock,
 				 .num_queues = 1,
 				 .params = params,
-				 .nparams = 3 };
+				 .nparams = 7 };
 	if (virtio_net_new(&spec, drv, &f.net, err, sizeof(err)) < 0)
 		fail_msg("virtio_net_new: %s", err);
 	assert_int_equal(virtio_net_start(f.net), 0);
 	assert_int_equal(mock_guest_init(&f.g, GUEST_GPA, GUEST_SIZE, 0), 0);
 	mock_queue_init(&f.g, QSIZE);
 	assert_int_equal(vu_fe_connect(&f.fe, f.sock, 2000), 0);
-	assert_int_equal(vu_fe_negotiate(&f.fe, ~0ull), 0);
+	assert_int_equal(vu_fe_negotiate(&f.fe, o->want), 0);
 	assert_true(f.fe.features & (1ull << VIRTIO_NET_F_MRG_RXBUF));
-	assert_false(f.fe.features & (1ull << VIRTIO_NET_F_CSUM)); /* no offloads */
 	assert_int_equal(vu_fe_set_mem_table(&f.fe, &f.g), 0);
 	return &f;
+}
+
+/* Opens the device with driver parameters frames= and mtu= (no offloads). */
+static struct fixture *fixture_new(const char *frames, const char *mtu)
+{
+	const struct fx_opts o = { .frames = frames, .mtu = mtu, .offloads = "0", .want = ~0ull };
+	struct fixture *f = fixture_open(&o);
+
+	assert_false(f->fe.features & (1ull << VIRTIO_NET_F_CSUM)); /* no offloads */
+	return f;
 }
 
 static void fixture_free(struct fixture *f)
@@ -94,6 +119,7 @@ static void fixture_free(struct fixture *f)
 		close(f->call);
 	mock_guest_fini(&f->g);
 	unlink(f->capture);
+	unlink(f->meta);
 	rmdir(f->dir);
 }
 
@@ -354,6 +380,164 @@ static void test_rx_readable_refused(void **state)
 	fixture_free(f);
 }
 
+/* The test driver's record of one transmitted frame's metadata (net_test_driver.c). */
+struct t_meta {
+	uint32_t flags;
+	uint16_t gso_type, gso_size, hdr_len, csum_start, csum_offset, pad;
+};
+
+#define F(bit) (1ull << (bit))
+
+static void test_offloads_tx_metadata(void **state)
+{
+	const struct fx_opts o = { .frames = "", .mtu = "1500", .offloads = "31", .want = ~0ull };
+	struct fixture *f = fixture_open(&o);
+	const uint64_t all = F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) |
+			     F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6) |
+			     F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6);
+	const struct virtio_net_hdr_v1 tso = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+					       .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+					       .hdr_len = 66,
+					       .gso_size = 1448,
+					       .csum_start = 34,
+					       .csum_offset = 16 };
+	struct virtio_net_hdr_v1 bad = tso, tiny = tso;
+	static uint8_t a[12 + 3000], b[12 + 3000], c[12 + 3000];
+	struct virtio_net_stats s;
+	struct t_meta m;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(f->fe.features & all, all);
+	bad.csum_offset = 3000; /* the checksum field past the frame */
+	tiny.gso_size = 8;	/* thousands of segments from one header */
+	memcpy(a, &tso, 12);
+	memcpy(b, &bad, 12);
+	memcpy(c, &tiny, 12);
+	struct mock_buf ba[] = { { buf(f, a, sizeof(a)), sizeof(a), false } };
+	struct mock_buf bb[] = { { buf(f, b, sizeof(b)), sizeof(b), false } };
+	struct mock_buf bc[] = { { buf(f, c, sizeof(c)), sizeof(c), false } };
+
+	mock_chain(&f->g, ba, 1);
+	mock_chain(&f->g, bb, 1);
+	mock_chain(&f->g, bc, 1);
+	assert_int_equal(vu_fe_start_queue(&f->fe, &f->g, 1, &f->kick, &f->call), 0);
+	wait_used(f, 3);
+	get_stats(f, &s);
+	assert_int_equal(s.tx_packets, 1);
+	assert_int_equal(s.tx_gso, 1);
+	assert_int_equal(s.refused[VNET_REFUSE_TX_CSUM], 1);
+	assert_int_equal(s.refused[VNET_REFUSE_TX_GSO], 1);
+	assert_string_equal(virtio_net_refusal_name(VNET_REFUSE_TX_GSO), "refused_tx_gso");
+	/* What the driver saw of the good one. */
+	fp = fopen(f->meta, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(&m, sizeof(m), 1, fp), 1);
+	assert_int_equal(fread(&m, 1, 1, fp), 0); /* only one */
+	fclose(fp);
+	assert_int_equal(m.flags, VIREO_PKT_F_NEEDS_CSUM);
+	assert_int_equal(m.gso_type, VIREO_PKT_GSO_TCPV4);
+	assert_int_equal(m.gso_size, 1448);
+	assert_int_equal(m.hdr_len, 66);
+	assert_int_equal(m.csum_start, 34);
+	assert_int_equal(m.csum_offset, 16);
+	fixture_free(f);
+}
+
+/* The ones' complement sum of @b[from, to) folded: 0xffff over a valid checksum. */
+static uint16_t ones_sum(const uint8_t *b, uint32_t from, uint32_t to)
+{
+	uint32_t sum = 0;
+
+	for (uint32_t i = from; i < to; i++)
+		sum += (i - from) & 1 ? b[i] : (uint32_t)b[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * A frame with a partial checksum: passed on, or completed for a guest without
+ * GUEST_CSUM; or, with a driver that follows set_offloads, never made partial at all.
+ */
+static void rx_partial_csum(uint64_t want, bool guest_csum, bool follow)
+{
+	const struct fx_opts o = { .frames = "100",
+				   .mtu = "1500",
+				   .offloads = "31",
+				   .rx_csum = true,
+				   .follow = follow,
+				   .want = want };
+	struct fixture *f = fixture_open(&o);
+	uint64_t gpa = buf(f, NULL, RX_BUF);
+	struct mock_buf b = { gpa, RX_BUF, true };
+	struct virtio_net_hdr_v1 h;
+	struct virtio_net_stats s;
+	const uint8_t *fr;
+	uint32_t sum;
+
+	/* With GUEST_TSO the model holds out for buffers a 64 KiB frame fits in. */
+	mock_chain(&f->g, &b, 1);
+	for (unsigned int i = 0; i < 47; i++) {
+		struct mock_buf more = { buf(f, NULL, RX_BUF), RX_BUF, true };
+
+		mock_chain(&f->g, &more, 1);
+	}
+	assert_int_equal(vu_fe_start_queue(&f->fe, &f->g, 0, &f->kick, &f->call), 0);
+	wait_used(f, 1);
+	assert_int_equal(mock_used_elem(&f->g, 0).len, 12 + 100);
+	memcpy(&h, mock_ptr(&f->g, gpa), sizeof(h));
+	fr = (const uint8_t *)mock_ptr(&f->g, gpa) + 12;
+	get_stats(f, &s);
+	if (follow) {
+		/* The driver heard the guest refuse RX_CSUM: a whole frame, nothing to fix. */
+		assert_int_equal(h.flags, 0);
+		assert_int_equal(fr[50], (uint8_t)(50 + 0));
+		assert_int_equal(s.rx_csum_done, 0);
+	} else if (guest_csum) {
+		assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+		assert_int_equal(h.csum_start, 34);
+		assert_int_equal(h.csum_offset, 16);
+		assert_int_equal(fr[50], (uint8_t)(50 + 0)); /* left as the driver gave it */
+		assert_int_equal(s.rx_csum_done, 0);
+	} else {
+		/*
+		 * The field held the sender's partial sum (here the driver's pattern bytes
+		 * 50, 51), which a receiver adds back as the pseudo-header: the total folds
+		 * to 0xffff once the checksum is complete.
+		 */
+		assert_int_equal(h.flags, 0);
+		sum = ones_sum(fr, 34, 100) + ((50u << 8) | 51u);
+		sum = (sum & 0xffff) + (sum >> 16);
+		assert_int_equal(sum, 0xffff);
+		assert_int_equal(s.rx_csum_done, 1);
+	}
+	fixture_free(f);
+}
+
+static void test_rx_partial_csum_to_guest(void **state)
+{
+	(void)state;
+	rx_partial_csum(~0ull, true, false);
+}
+
+static void test_rx_partial_csum_completed(void **state)
+{
+	(void)state;
+	rx_partial_csum(~(F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4) |
+			  F(VIRTIO_NET_F_GUEST_TSO6)),
+			false, false);
+}
+
+/* set_offloads tells the driver what the guest refused, before any queue runs. */
+static void test_rx_offloads_refused_reach_driver(void **state)
+{
+	(void)state;
+	rx_partial_csum(~(F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4) |
+			  F(VIRTIO_NET_F_GUEST_TSO6)),
+			false, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +547,10 @@ int main(void)
 		cmocka_unit_test(test_rx_mergeable),
 		cmocka_unit_test(test_rx_waits_for_buffers),
 		cmocka_unit_test(test_rx_readable_refused),
+		cmocka_unit_test(test_offloads_tx_metadata),
+		cmocka_unit_test(test_rx_partial_csum_to_guest),
+		cmocka_unit_test(test_rx_partial_csum_completed),
+		cmocka_unit_test(test_rx_offloads_refused_reach_driver),
 	};
 
 	g_driver = getenv("VIREO_TEST_NET_DRIVER");

@@ -3,8 +3,9 @@
  * Unit tests of vmm-core/virtqueue/split.c: ring setup, the available index
  * rules, used elements read back from the guest's side of the memfd, the
  * notification decisions with and without EVENT_IDX (wrapping 65535 -> 0), the
- * avail_event the device publishes, saving/restoring last_avail_idx, and the broken
- * latch that turns every later call into an error until reset.
+ * avail_event the device publishes, saving/restoring last_avail_idx, giving chains
+ * back (unpop), and the broken latch that turns every later call into an error until
+ * reset.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +131,7 @@ static void test_operations_need_rings(void **state)
 	assert_int_equal(vireo_vq_should_notify(&f->vq), -EINVAL);
 	assert_int_equal(vireo_vq_disable_notify(&f->vq), -EINVAL);
 	assert_int_equal(vireo_vq_enable_notify(&f->vq, &why), -EINVAL);
+	assert_int_equal(vireo_vq_unpop(&f->vq, 0), -EINVAL);
 	assert_false(vireo_vq_is_broken(&f->vq, NULL));
 }
 
@@ -287,6 +289,7 @@ static void test_broken_latch_until_reset(void **state)
 	assert_int_equal(vireo_vq_disable_notify(&f->vq), -EIO);
 	assert_int_equal(vireo_vq_enable_notify(&f->vq, &why), -EIO);
 	assert_int_equal(vireo_vq_set_base(&f->vq, 5), -EIO);
+	assert_int_equal(vireo_vq_unpop(&f->vq, 0), -EIO);
 	assert_int_equal(vireo_vq_setup(&f->vq, QSIZE, d, a, u, 0, &why), -EIO);
 	assert_int_equal(why, VIREO_VQ_ERR_BROKEN);
 	assert_int_equal(vireo_vq_get_base(&f->vq), 0); /* GET_VRING_BASE still answers */
@@ -327,6 +330,65 @@ static void test_base_save_restore_across_wrap(void **state)
 	}
 	assert_int_equal(vireo_vq_get_base(&f->vq), 2);
 	assert_int_equal(vireo_vq_avail_count(&f->vq, NULL), 0);
+}
+
+static void test_unpop_gives_back_the_last_chains(void **state)
+{
+	struct fx *f = *state;
+	uint16_t heads[4];
+	unsigned int i;
+
+	attach(f, 0);
+	for (i = 0; i < 4; i++)
+		heads[i] = offer(f, i);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(vireo_vq_pop(&f->vq, &f->chain, NULL), 1);
+	push_ok(f, heads[0], 0);
+	/* Two are still out: three cannot be given back, and nothing moves. */
+	assert_int_equal(vireo_vq_unpop(&f->vq, 3), -EINVAL);
+	assert_int_equal(vireo_vq_get_base(&f->vq), 3);
+	assert_int_equal(vireo_vq_unpop(&f->vq, 0), 0);
+	assert_int_equal(vireo_vq_unpop(&f->vq, 2), 0);
+	assert_int_equal(vireo_vq_get_base(&f->vq), 1);
+	assert_int_equal(vireo_vq_avail_count(&f->vq, NULL), 3);
+	/* Taken again in the order they were first taken, then the one never taken. */
+	for (i = 1; i < 4; i++) {
+		assert_int_equal(vireo_vq_pop(&f->vq, &f->chain, NULL), 1);
+		assert_int_equal(f->chain.head, heads[i]);
+		push_ok(f, f->chain.head, 0);
+	}
+	assert_int_equal(vireo_vq_pop(&f->vq, &f->chain, NULL), 0);
+	assert_int_equal(vireo_vq_unpop(&f->vq, 1), -EINVAL); /* all pushed */
+	assert_int_equal(mock_used_idx(&f->g), 4);
+	assert_false(vireo_vq_is_broken(&f->vq, NULL));
+}
+
+static void test_unpop_across_wrap_keeps_avail_event(void **state)
+{
+	struct fx *f = *state;
+	uint16_t heads[3];
+	unsigned int i;
+
+	/* As after a reconnect at 65534: the used ring stands there too. */
+	mock_avail_set_idx(&f->g, 65534);
+	mock_set_used_idx(&f->g, 65534);
+	attach(f, F_EVENT_IDX);
+	assert_int_equal(vireo_vq_set_base(&f->vq, 65534), 0);
+	for (i = 0; i < 3; i++)
+		heads[i] = offer(f, i);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(vireo_vq_pop(&f->vq, &f->chain, NULL), 1);
+	assert_int_equal(vireo_vq_get_base(&f->vq), 1);
+	assert_int_equal(mock_avail_event(&f->g), 1);
+	assert_int_equal(vireo_vq_unpop(&f->vq, 3), 0);
+	assert_int_equal(vireo_vq_get_base(&f->vq), 65534);
+	/* The guest is still asked to kick for the slot after the last chain it made. */
+	assert_int_equal(mock_avail_event(&f->g), 1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(vireo_vq_pop(&f->vq, &f->chain, NULL), 1);
+		assert_int_equal(f->chain.head, heads[i]);
+	}
+	assert_int_equal(vireo_vq_unpop(&f->vq, 4), -EINVAL);
 }
 
 static void test_notify_without_event_idx(void **state)
@@ -533,6 +595,8 @@ int main(void)
 		T(test_refuse_head_out_of_range),
 		T(test_broken_latch_until_reset),
 		T(test_base_save_restore_across_wrap),
+		T(test_unpop_gives_back_the_last_chains),
+		T(test_unpop_across_wrap_keeps_avail_event),
 		T(test_notify_without_event_idx),
 		T(test_event_idx_used_event),
 		T(test_event_idx_wraps_65535_to_0),
