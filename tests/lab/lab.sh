@@ -287,8 +287,9 @@ lab_run() {
 # lab_host NAME [--timeout S] SCRIPT...: runs SCRIPT with bash in the guest, chrooted
 # into the host's root file system (a guest booted with --hostroot): host-built
 # programs and the host's tools, on the guest's kernel. modprobe there loads from the
-# guest kernel's whole module tree; /tmp and /run are the guest's own, /mnt is the
-# lab share. Output and exit status are SCRIPT's, as with lab_run.
+# guest kernel's whole module tree; /run is the guest's own, /tmp the host's under an
+# overlay that keeps the guest's writes, /mnt the lab share. Output and exit status
+# are SCRIPT's, as with lab_run.
 lab_host() {
 	local name=$1 limit=()
 	shift

@@ -144,11 +144,13 @@ static void check_traffic(struct net_run *run, const char *name, bool all_pairs,
 	cert_report_add(
 		run->r, name, CERT_PASS,
 		"%u flow(s) of %u frames (%u..MTU+14 bytes, %s), %" PRIu64
-		" bytes: all intact, in order, once; %" PRIu64 " partial burst(s)%s%s",
+		" bytes: all intact, in order, once; %" PRIu64 " partial burst(s)%s%s%s",
 		t.flows, frames, NET_MIN_FRAME,
 		run->ninst == 2 ? "both ways through the pair" : "looped back", t.received_bytes,
 		t.partial, csum ? "; checksums filled in, " : "",
-		csum ? (t.csum_valid ? "frames marked CSUM_VALID" : "none marked CSUM_VALID") : "");
+		csum ? (t.csum_valid ? "frames marked CSUM_VALID" : "none marked CSUM_VALID") : "",
+		csum && t.csum_partial ? ", some delivered still partial (completed by the guest)"
+				       : "");
 }
 
 static void check_queues(struct net_run *run)

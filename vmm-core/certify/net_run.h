@@ -101,8 +101,9 @@ struct net_spec {
 struct net_tally {
 	uint64_t sent, sent_bytes; /* frames the driver took */
 	uint64_t received, received_bytes;
-	uint64_t partial;    /* bursts taken in part */
-	uint64_t csum_valid; /* frames received marked CSUM_VALID */
+	uint64_t partial;      /* bursts taken in part */
+	uint64_t csum_valid;   /* frames received marked CSUM_VALID */
+	uint64_t csum_partial; /* frames received still partial (NEEDS_CSUM), completed */
 	unsigned int flows;
 	char why[256]; /* the first failure; empty: none */
 };

@@ -16,6 +16,8 @@
 
 #include <vireo/driver.h>
 
+#include "agent/client.h"
+#include "agent/commands.h"
 #include "control/spec.h"
 #include "host/blkdev.h"
 #include "host/loader.h"
@@ -32,6 +34,7 @@ struct vd_device {
 	struct virtio_blk *blk;	    /* class blk */
 	struct virtio_net *net;	    /* class net */
 	struct virtio_vsock *vsock; /* class vsock */
+	struct agent_client *agent; /* class vsock; NULL with agent-port=0 */
 	struct host_sensor *sensor; /* class sensor */
 	struct virtio_i2c *i2c;	    /* class i2c */
 	struct vd_device *next;
@@ -59,6 +62,7 @@ static void vd_device_destroy(struct vd_device *d)
 {
 	virtio_blk_free(d->blk);
 	virtio_net_free(d->net);
+	agent_client_free(d->agent); /* before the engine it uses */
 	virtio_vsock_free(d->vsock);
 	host_sensor_close(d->sensor);
 	virtio_i2c_free(d->i2c);
@@ -163,10 +167,32 @@ out_free:
 	return rc;
 }
 
+/* A vsock device's agent-port=N: the guest agent's port; 0 turns the client off. */
+static int vd_agent_port(const struct vd_spec *spec, uint32_t *port, char *err, size_t errlen)
+{
+	const char *v = vd_spec_param(spec, "agent-port");
+	unsigned long n;
+	char *end;
+
+	*port = AGENT_DEFAULT_PORT;
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || !*v || *end || v[0] == '-' || n > 0xfffffffeul) {
+		snprintf(err, errlen, "%s: agent-port=%s: expected 0 (off) to 4294967294", spec->id,
+			 v);
+		return -EINVAL;
+	}
+	*port = (uint32_t)n;
+	return 0;
+}
+
 /* Builds and starts the model of @d's class. */
 static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *err, size_t errlen)
 {
 	const struct vd_spec *spec = &d->spec;
+	uint32_t port;
 	int rc;
 
 	switch (spec->cls) {
@@ -197,6 +223,9 @@ static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *er
 		}
 		return 0;
 	case VD_CLASS_VSOCK:
+		rc = vd_agent_port(spec, &port, err, errlen);
+		if (rc < 0)
+			return rc;
 		rc = virtio_vsock_new(spec, &d->vsock, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -205,6 +234,15 @@ static int vd_start_model(struct vd_devices *devs, struct vd_device *d, char *er
 			virtio_vsock_free(d->vsock);
 			d->vsock = NULL;
 			return vd_listen_failed(spec, rc, err, errlen);
+		}
+		if (port)
+			rc = agent_client_new(spec->id, virtio_vsock_engine(d->vsock), port,
+					      &d->agent);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: agent client: %s", spec->id, strerror(-rc));
+			virtio_vsock_free(d->vsock);
+			d->vsock = NULL;
+			return rc;
 		}
 		return 0;
 	case VD_CLASS_SENSOR:
@@ -295,6 +333,37 @@ static void vd_add_vu_state(struct json_object *o, const struct vu_dev_stats *vs
 	json_object_object_add(o, "queues_running", json_object_new_int(vs->queues_running));
 }
 
+static struct json_object *vd_agent_json(struct agent_client *ac)
+{
+	struct json_object *o = json_object_new_object();
+	struct agent_info ai;
+	int64_t now = agent_now_ns();
+
+	agent_client_get_info(ac, &ai);
+	json_object_object_add(o, "state", json_object_new_string(agent_state_name(ai.state)));
+	json_object_object_add(o, "port", json_object_new_int64(ai.port));
+	json_object_object_add(o, "version", json_object_new_string(ai.version));
+	json_object_object_add(o, "protocol", json_object_new_int(ai.protocol));
+	json_object_object_add(o, "heartbeat_s", json_object_new_int(ai.heartbeat_s));
+	json_object_object_add(o, "heartbeat_seq", json_object_new_uint64(ai.heartbeat_seq));
+	/* Seconds since the last heartbeat (null before the first one). */
+	json_object_object_add(
+		o, "heartbeat_age_s",
+		ai.heartbeat_ns ? json_object_new_double((double)(now - ai.heartbeat_ns) / 1e9)
+				: NULL);
+	json_object_object_add(o, "up_for_s",
+			       ai.state == AGENT_UP
+				       ? json_object_new_double((double)(now - ai.up_ns) / 1e9)
+				       : NULL);
+	json_object_object_add(o, "connects", json_object_new_uint64(ai.connects));
+	json_object_object_add(o, "ups", json_object_new_uint64(ai.ups));
+	json_object_object_add(o, "stale", json_object_new_uint64(ai.stale));
+	json_object_object_add(o, "bad_lines", json_object_new_uint64(ai.bad_lines));
+	json_object_object_add(o, "timeouts", json_object_new_uint64(ai.timeouts));
+	json_object_object_add(o, "last_error", json_object_new_string(ai.last_error));
+	return o;
+}
+
 struct json_object *vd_devices_json(struct vd_devices *devs)
 {
 	struct json_object *arr = json_object_new_array();
@@ -324,6 +393,8 @@ struct json_object *vd_devices_json(struct vd_devices *devs)
 		if (d->vsock) {
 			virtio_vsock_vu_stats(d->vsock, &vs);
 			vd_add_vu_state(o, &vs);
+			if (d->agent)
+				json_object_object_add(o, "agent", vd_agent_json(d->agent));
 		}
 		if (d->i2c) {
 			virtio_i2c_vu_stats(d->i2c, &vs);
@@ -338,6 +409,16 @@ struct json_object *vd_devices_json(struct vd_devices *devs)
 static void vd_add_u64(struct json_object *o, const char *k, uint64_t v)
 {
 	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+/* The vhost-user counters every device class's stats end with. */
+static void vd_add_vu_counters(struct json_object *o, const struct vu_dev_stats *vs)
+{
+	vd_add_u64(o, "connections", vs->connections);
+	vd_add_u64(o, "vhost_user_messages", vs->messages);
+	vd_add_u64(o, "vhost_user_refused", vs->refused);
+	vd_add_u64(o, "kicks", vs->kicks);
+	vd_add_u64(o, "interrupts", vs->calls);
 }
 
 static const char *const g_net_drv_keys[8] = {
@@ -394,11 +475,7 @@ static struct json_object *vd_net_stats_json(struct vd_device *d)
 	if (ns.driver_stats_rc == 0)
 		for (unsigned int i = 0; i < 8; i++)
 			vd_add_u64(o, g_net_drv_keys[i], ns.drv[i]);
-	vd_add_u64(o, "connections", vs.connections);
-	vd_add_u64(o, "vhost_user_messages", vs.messages);
-	vd_add_u64(o, "vhost_user_refused", vs.refused);
-	vd_add_u64(o, "kicks", vs.kicks);
-	vd_add_u64(o, "interrupts", vs.calls);
+	vd_add_vu_counters(o, &vs);
 	return o;
 }
 
@@ -423,11 +500,7 @@ static struct json_object *vd_vsock_stats_json(struct vd_device *d)
 	vd_add_u64(o, "credit_updates", es.credit_updates);
 	for (unsigned int i = 0; i < VSOCK_REFUSE_MAX; i++)
 		vd_add_u64(o, vsock_refusal_name(i), es.refused[i]);
-	vd_add_u64(o, "connections", vs.connections);
-	vd_add_u64(o, "vhost_user_messages", vs.messages);
-	vd_add_u64(o, "vhost_user_refused", vs.refused);
-	vd_add_u64(o, "kicks", vs.kicks);
-	vd_add_u64(o, "interrupts", vs.calls);
+	vd_add_vu_counters(o, &vs);
 	return o;
 }
 
@@ -514,11 +587,7 @@ static struct json_object *vd_i2c_stats_json(struct vd_device *d)
 	for (unsigned int i = 0; i < is->nsensors; i++)
 		json_object_array_add(arr, vd_i2c_sensor_json(&is->sensors[i]));
 	json_object_object_add(o, "sensors", arr);
-	vd_add_u64(o, "connections", vs.connections);
-	vd_add_u64(o, "vhost_user_messages", vs.messages);
-	vd_add_u64(o, "vhost_user_refused", vs.refused);
-	vd_add_u64(o, "kicks", vs.kicks);
-	vd_add_u64(o, "interrupts", vs.calls);
+	vd_add_vu_counters(o, &vs);
 	free(is);
 	return o;
 }
@@ -552,11 +621,7 @@ struct json_object *vd_device_stats_json(struct vd_devices *devs, const char *id
 		vd_add_u64(o, "bytes_written", bs.bytes_written);
 		vd_add_u64(o, "errors", bs.errors);
 		vd_add_u64(o, "unsupported", bs.unsupported);
-		vd_add_u64(o, "connections", vs.connections);
-		vd_add_u64(o, "vhost_user_messages", vs.messages);
-		vd_add_u64(o, "vhost_user_refused", vs.refused);
-		vd_add_u64(o, "kicks", vs.kicks);
-		vd_add_u64(o, "interrupts", vs.calls);
+		vd_add_vu_counters(o, &vs);
 	}
 	if (d && d->net)
 		o = vd_net_stats_json(d);
@@ -741,4 +806,30 @@ struct json_object *vd_sensor_set(struct vd_devices *devs, const char *id, const
 out_unlock:
 	pthread_mutex_unlock(&devs->lock);
 	return o;
+}
+
+int vd_agent_command(struct vd_devices *devs, const char *id, const char *name,
+		     struct json_object *args, struct ctl_pending *p, char *err, size_t errlen)
+{
+	struct vd_device *d;
+	int rc;
+
+	pthread_mutex_lock(&devs->lock);
+	d = vd_find(devs, id);
+	if (!d) {
+		snprintf(err, errlen, "no device '%s'", id);
+		rc = -ENOENT;
+	} else if (!d->vsock) {
+		snprintf(err, errlen, "device '%s' is a %s device: guest commands need a vsock one",
+			 id, vd_class_name(d->spec.cls));
+		rc = -ENOTSUP;
+	} else if (!d->agent) {
+		snprintf(err, errlen, "device '%s' has no agent client (agent-port=0)", id);
+		rc = -ENOTSUP;
+	} else {
+		/* Only queues the request: the lock is not held while the guest answers. */
+		rc = agent_command_start(d->agent, name, args, p, err, errlen);
+	}
+	pthread_mutex_unlock(&devs->lock);
+	return rc;
 }

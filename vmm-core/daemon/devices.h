@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ctl_pending;
 struct json_object;
 struct host_registry;
 struct vd_spec;
@@ -70,5 +71,15 @@ struct json_object *vd_sensor_set(struct vd_devices *devs, const char *id, const
 
 /** vd_device_count() - How many devices run. */
 size_t vd_device_count(struct vd_devices *devs);
+
+/**
+ * vd_agent_command() - Start guest command @name ("guest.info", see agent/commands.h)
+ * on the agent of vsock device @id; @p is answered when the guest does.
+ * Return: 0, or -ENOENT (no device), -ENOTSUP (not vsock, or its agent client is off),
+ * -EINVAL (bad @args) with @err set.
+ * Context: the control thread.
+ */
+int vd_agent_command(struct vd_devices *devs, const char *id, const char *name,
+		     struct json_object *args, struct ctl_pending *p, char *err, size_t errlen);
 
 #endif /* VIREO_DAEMON_DEVICES_H */

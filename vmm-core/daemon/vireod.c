@@ -211,6 +211,37 @@ static struct json_object *cmd_sensor_set(void *ctx, struct json_object *args, c
 	return o;
 }
 
+/* guest.*: answered by the guest's agent, later; the control thread does not wait. */
+static int cmd_guest(void *ctx, const char *name, struct json_object *args, struct ctl_pending *p,
+		     char *err, size_t errlen)
+{
+	const char *id = arg_string(args, "id");
+
+	if (!id) {
+		snprintf(err, errlen, "%s needs \"id\" (a vsock device)", name);
+		return -EINVAL;
+	}
+	return vd_agent_command(((struct vireod *)ctx)->devs, id, name, args, p, err, errlen);
+}
+
+#define GUEST_CMD(fn, name)                                                                  \
+	static int fn(void *ctx, struct json_object *args, struct ctl_pending *p, char *err, \
+		      size_t errlen)                                                         \
+	{                                                                                    \
+		return cmd_guest(ctx, name, args, p, err, errlen);                           \
+	}
+GUEST_CMD(cmd_guest_ping, "guest.ping")
+GUEST_CMD(cmd_guest_version, "guest.version")
+GUEST_CMD(cmd_guest_info, "guest.info")
+GUEST_CMD(cmd_guest_shutdown, "guest.shutdown")
+GUEST_CMD(cmd_guest_reboot, "guest.reboot")
+GUEST_CMD(cmd_guest_halt, "guest.halt")
+GUEST_CMD(cmd_guest_fsfreeze, "guest.fsfreeze")
+GUEST_CMD(cmd_guest_thaw, "guest.thaw")
+GUEST_CMD(cmd_guest_fsfreeze_status, "guest.fsfreeze-status")
+GUEST_CMD(cmd_guest_time, "guest.time")
+GUEST_CMD(cmd_guest_set_time, "guest.set-time")
+
 static const struct ctl_command g_commands[] = {
 	{ "version", cmd_version },
 	{ "driver.list", cmd_driver_list },
@@ -221,6 +252,21 @@ static const struct ctl_command g_commands[] = {
 	{ "sensor.list", cmd_sensor_list },
 	{ "sensor.read", cmd_sensor_read },
 	{ "sensor.set", cmd_sensor_set },
+	{ NULL, NULL },
+};
+
+static const struct ctl_async_command g_async_commands[] = {
+	{ "guest.ping", cmd_guest_ping },
+	{ "guest.version", cmd_guest_version },
+	{ "guest.info", cmd_guest_info },
+	{ "guest.shutdown", cmd_guest_shutdown },
+	{ "guest.reboot", cmd_guest_reboot },
+	{ "guest.halt", cmd_guest_halt },
+	{ "guest.fsfreeze", cmd_guest_fsfreeze },
+	{ "guest.thaw", cmd_guest_thaw },
+	{ "guest.fsfreeze-status", cmd_guest_fsfreeze_status },
+	{ "guest.time", cmd_guest_time },
+	{ "guest.set-time", cmd_guest_set_time },
 	{ NULL, NULL },
 };
 
@@ -501,7 +547,7 @@ int main(int argc, char **argv)
 	if (!control)
 		control = getenv("VIREO_CONTROL") ? getenv("VIREO_CONTROL") : CTL_DEFAULT_PATH;
 	ensure_parent_dir(control);
-	rc = ctl_server_start(control, g_commands, &d, &srv);
+	rc = ctl_server_start_async(control, g_commands, g_async_commands, &d, &srv);
 	if (rc < 0) {
 		fprintf(stderr, "vireod: control socket %s: %s\n", control, strerror(-rc));
 		goto out_free;

@@ -25,6 +25,7 @@
 #include "virtio/device.h"
 #include "virtio/virtio_wire.h"
 #include "virtqueue/split.h"
+#include "virtqueue/iov.h"
 
 #define TAG "virtio-blk"
 
@@ -186,54 +187,6 @@ static void blk_io_done(struct host_blk_io *io, int status)
 
 /* ---- request parsing ---- */
 
-/* Copies @len bytes at @skip of an iovec list into @dst; false if it is shorter. */
-static bool iov_read(const struct iovec *iov, unsigned int n, size_t skip, void *dst, size_t len)
-{
-	uint8_t *out = dst;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l -= skip;
-		if (l > len)
-			l = len;
-		memcpy(out, (uint8_t *)iov[i].iov_base + skip, l);
-		out += l;
-		len -= l;
-		skip = 0;
-	}
-	return len == 0;
-}
-
-/* Describes bytes [skip, skip + len) of an iovec list in @dst; returns the count. */
-static unsigned int iov_slice(const struct iovec *iov, unsigned int n, size_t skip, size_t len,
-			      struct iovec *dst, unsigned int cap)
-{
-	unsigned int k = 0;
-
-	for (unsigned int i = 0; i < n && len && k < cap; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l -= skip;
-		if (l > len)
-			l = len;
-		dst[k].iov_base = (uint8_t *)iov[i].iov_base + skip;
-		dst[k].iov_len = l;
-		k++;
-		len -= l;
-		skip = 0;
-	}
-	return k;
-}
-
 static void blk_get_id(struct virtio_blk *blk, struct blk_req *req, const struct vireo_vq_chain *c)
 {
 	const struct iovec *in = c->iov + c->out_num;
@@ -245,7 +198,7 @@ static void blk_get_id(struct virtio_blk *blk, struct blk_req *req, const struct
 	memcpy(serial, blk->id, n);
 	if (room > sizeof(serial))
 		room = sizeof(serial);
-	k = iov_slice(in, c->in_num, 0, room, dst, BLK_IOV_SLACK);
+	k = vq_iov_slice(in, c->in_num, 0, room, dst, BLK_IOV_SLACK);
 	for (unsigned int i = 0, off = 0; i < k; off += dst[i].iov_len, i++)
 		memcpy(dst[i].iov_base, serial + off, dst[i].iov_len);
 	atomic_fetch_add(&blk->n_get_ids, 1);
@@ -260,7 +213,7 @@ static int blk_parse_range(struct blk_req *req, const struct vireo_vq_chain *c, 
 
 	/* One segment per request: we offer max_discard_seg = max_write_zeroes_seg = 1. */
 	if (c->out_len - sizeof(struct virtio_blk_outhdr) != sizeof(seg) ||
-	    !iov_read(c->iov, c->out_num, sizeof(struct virtio_blk_outhdr), &seg, sizeof(seg)))
+	    !vq_iov_read(c->iov, c->out_num, sizeof(struct virtio_blk_outhdr), &seg, sizeof(seg)))
 		return VIRTIO_BLK_S_UNSUPP;
 	if (seg.flags & ~allowed)
 		return VIRTIO_BLK_S_UNSUPP;
@@ -286,7 +239,7 @@ static int blk_parse(struct virtio_blk *blk, struct blk_req *req, const struct v
 	const struct iovec *in = c->iov + c->out_num;
 
 	memset(&req->io, 0, sizeof(req->io));
-	if (c->out_len < hdr_len || !iov_read(c->iov, c->out_num, 0, &hdr, hdr_len))
+	if (c->out_len < hdr_len || !vq_iov_read(c->iov, c->out_num, 0, &hdr, hdr_len))
 		return VIRTIO_BLK_S_IOERR;
 	req->type = hdr.type;
 	if (hdr.sector > (UINT64_MAX >> VIRTIO_BLK_SECTOR_SHIFT))
@@ -297,7 +250,7 @@ static int blk_parse(struct virtio_blk *blk, struct blk_req *req, const struct v
 		req->io.op = VIREO_BLK_OP_READ;
 		req->io.length = c->in_len - 1;
 		req->io.iovcnt =
-			iov_slice(in, c->in_num, 0, req->io.length, req->data_iov, blk->iov_cap);
+			vq_iov_slice(in, c->in_num, 0, req->io.length, req->data_iov, blk->iov_cap);
 		req->used_len = c->in_len;
 		break;
 	case VIRTIO_BLK_T_OUT:
@@ -305,8 +258,8 @@ static int blk_parse(struct virtio_blk *blk, struct blk_req *req, const struct v
 			return VIRTIO_BLK_S_IOERR;
 		req->io.op = VIREO_BLK_OP_WRITE;
 		req->io.length = c->out_len - hdr_len;
-		req->io.iovcnt = iov_slice(c->iov, c->out_num, hdr_len, req->io.length,
-					   req->data_iov, blk->iov_cap);
+		req->io.iovcnt = vq_iov_slice(c->iov, c->out_num, hdr_len, req->io.length,
+					      req->data_iov, blk->iov_cap);
 		req->used_len = 1;
 		break;
 	case VIRTIO_BLK_T_FLUSH:

@@ -13,6 +13,7 @@
 
 #include "virtio/i2c_wire.h"
 #include "virtqueue/chain.h"
+#include "virtqueue/iov.h"
 
 static const char *const i2c_refusal_names[I2C_REFUSE_MAX] = {
 	[I2C_REFUSE_NONE] = "none",
@@ -55,32 +56,6 @@ int i2c_bus_add(struct i2c_bus *bus, uint16_t addr, i2c_xfer_fn xfer, void *ctx)
 void i2c_bus_reset(struct i2c_bus *bus)
 {
 	bus->fail_next = false;
-}
-
-/* Copies bytes [skip, skip + len) of an iovec list to or from @buf. */
-static void iov_copy(const struct iovec *iov, unsigned int n, size_t skip, uint8_t *buf, size_t len,
-		     bool to_iov)
-{
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t l = iov[i].iov_len;
-		uint8_t *p = iov[i].iov_base;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		p += skip;
-		l -= skip;
-		skip = 0;
-		if (l > len)
-			l = len;
-		if (to_iov)
-			memcpy(p, buf, l);
-		else
-			memcpy(buf, p, l);
-		buf += l;
-		len -= l;
-	}
 }
 
 /* The last writable byte of the chain: where the status goes. NULL if none. */
@@ -141,8 +116,7 @@ static uint8_t i2c_run(struct i2c_bus *bus, const struct vireo_vq_chain *c, uint
 		return VIRTIO_I2C_MSG_ERR;
 	}
 	if (!read)
-		iov_copy(c->iov, c->out_num, sizeof(struct virtio_i2c_out_hdr), bus->buf, wlen,
-			 false);
+		vq_iov_read(c->iov, c->out_num, sizeof(struct virtio_i2c_out_hdr), bus->buf, wlen);
 	else
 		memset(bus->buf, 0xff, rlen); /* what an idle bus reads, should a target not fill */
 	if (t->xfer(t->ctx, read, bus->buf, len) < 0) {
@@ -152,7 +126,7 @@ static uint8_t i2c_run(struct i2c_bus *bus, const struct vireo_vq_chain *c, uint
 	if (len == 0)
 		bus->c.zero_length++;
 	if (read) {
-		iov_copy(vireo_vq_chain_in_iov(c), c->in_num, 0, bus->buf, rlen, true);
+		vq_iov_write(vireo_vq_chain_in_iov(c), c->in_num, 0, bus->buf, rlen);
 		bus->c.reads++;
 		bus->c.bytes_read += rlen;
 		*used_len = rlen + 1;
@@ -176,7 +150,7 @@ void i2c_bus_request(struct i2c_bus *bus, const struct vireo_vq_chain *c, struct
 	bus->c.requests++;
 
 	if (c->out_len >= sizeof(hdr)) {
-		iov_copy(c->iov, c->out_num, 0, (uint8_t *)&hdr, sizeof(hdr), false);
+		vq_iov_read(c->iov, c->out_num, 0, (uint8_t *)&hdr, sizeof(hdr));
 		res->addr = le16toh(hdr.addr);
 		res->flags = le32toh(hdr.flags);
 		group = res->flags & VIRTIO_I2C_FLAGS_FAIL_NEXT;

@@ -77,8 +77,6 @@ struct virtio_net {
 /* net.c */
 void net_refuse(struct net_queue *nq, enum virtio_net_refusal why);
 
-/* net_ring.c: iovec helpers */
-bool net_iov_read(const struct iovec *iov, unsigned int n, void *dst, size_t len);
 void net_iov_write(const struct iovec *iov, unsigned int n, const void *src, size_t len);
 bool net_iov_tail(const struct iovec *iov, unsigned int n, size_t skip, struct iovec *dst,
 		  unsigned int *k, unsigned int cap);

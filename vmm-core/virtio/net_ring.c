@@ -14,20 +14,6 @@
 
 /* ---- iovec helpers ---- */
 
-bool net_iov_read(const struct iovec *iov, unsigned int n, void *dst, size_t len)
-{
-	uint8_t *out = dst;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t l = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		memcpy(out, iov[i].iov_base, l);
-		out += l;
-		len -= l;
-	}
-	return len == 0;
-}
-
 void net_iov_write(const struct iovec *iov, unsigned int n, const void *src, size_t len)
 {
 	const uint8_t *in = src;

@@ -14,6 +14,7 @@
 #include "host/netdev.h"
 #include "virtio/net_wire.h"
 #include "virtio/virtio_wire.h"
+#include "virtqueue/iov.h"
 
 /* Turns a transmit chain into s->pkt; returns a refusal, or VNET_REFUSE_MAX if good. */
 static enum virtio_net_refusal net_tx_parse(struct virtio_net *net, struct net_slot *s)
@@ -26,7 +27,7 @@ static enum virtio_net_refusal net_tx_parse(struct virtio_net *net, struct net_s
 
 	if (c->in_num)
 		return VNET_REFUSE_TX_WRITABLE;
-	if (c->out_len < net->hdr_len || !net_iov_read(c->iov, c->out_num, &h, net->hdr_len))
+	if (c->out_len < net->hdr_len || !vq_iov_read(c->iov, c->out_num, 0, &h, net->hdr_len))
 		return VNET_REFUSE_TX_SHORT;
 	if (c->out_len - net->hdr_len < HOST_NET_MIN_FRAME)
 		return VNET_REFUSE_TX_RUNT;

@@ -341,11 +341,12 @@ static int vsock_parse_spec(const struct vd_spec *spec, struct vsock_engine_cfg 
 	for (size_t i = 0; i < spec->nparams; i++) {
 		const char *k = spec->params[i].key;
 
+		/* agent-port is vireod's agent client's (daemon/devices.c). */
 		if (strcmp(k, "cid") && strcmp(k, "uds") && strcmp(k, "buf-size") &&
-		    strcmp(k, "max-conns")) {
+		    strcmp(k, "max-conns") && strcmp(k, "agent-port")) {
 			snprintf(err, errlen,
-				 "%s: unknown key '%s' (cid, uds, buf-size, max-conns)", spec->id,
-				 k);
+				 "%s: unknown key '%s' (cid, uds, buf-size, max-conns, agent-port)",
+				 spec->id, k);
 			return -EINVAL;
 		}
 	}

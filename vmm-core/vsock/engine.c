@@ -24,6 +24,8 @@
 #include <vireo/log.h>
 #include <vireo/loop.h>
 
+#include "virtqueue/iov.h"
+
 #define TAG "vsock"
 
 #define VSOCK_RST_RING	     64u	 /* RSTs owed to packets with no connection */
@@ -106,57 +108,6 @@ struct vsock_engine {
 };
 
 /* ---- iovec helpers ---- */
-
-static bool iov_copy_out(const struct iovec *iov, unsigned int n, void *dst, size_t len)
-{
-	uint8_t *out = dst;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t l = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		memcpy(out, iov[i].iov_base, l);
-		out += l;
-		len -= l;
-	}
-	return len == 0;
-}
-
-static void iov_copy_in(const struct iovec *iov, unsigned int n, const void *src, size_t len)
-{
-	const uint8_t *in = src;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t l = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		memcpy(iov[i].iov_base, in, l);
-		in += l;
-		len -= l;
-	}
-}
-
-/* Bytes [skip, skip + len) of @iov as iovecs in @out; returns how many (<= cap). */
-static unsigned int iov_slice(const struct iovec *iov, unsigned int n, size_t skip, size_t len,
-			      struct iovec *out, unsigned int cap)
-{
-	unsigned int k = 0;
-
-	for (unsigned int i = 0; i < n && len && k < cap; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l -= skip;
-		if (l > len)
-			l = len;
-		out[k].iov_base = (uint8_t *)iov[i].iov_base + skip;
-		out[k++].iov_len = l;
-		len -= l;
-		skip = 0;
-	}
-	return k;
-}
 
 /* ---- connections ---- */
 
@@ -323,7 +274,7 @@ static void conn_from_guest(struct vsock_engine *eng, struct vsock_conn *c, cons
 		struct msghdr m = { .msg_iov = piov };
 		ssize_t w;
 
-		m.msg_iovlen = iov_slice(iov, n, HDR_LEN, len, piov, VSOCK_SLICE_MAX);
+		m.msg_iovlen = vq_iov_slice(iov, n, HDR_LEN, len, piov, VSOCK_SLICE_MAX);
 		w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			conn_kill(eng, c, true);
@@ -346,7 +297,7 @@ static void conn_from_guest(struct vsock_engine *eng, struct vsock_conn *c, cons
 				return;
 			}
 		}
-		k = iov_slice(iov, n, HDR_LEN + done, left, piov, VSOCK_SLICE_MAX);
+		k = vq_iov_slice(iov, n, HDR_LEN + done, left, piov, VSOCK_SLICE_MAX);
 		tail = (c->buf_head + c->buf_used) % eng->buf_alloc;
 		for (unsigned int i = 0; i < k; i++) {
 			const uint8_t *src = piov[i].iov_base;
@@ -488,7 +439,7 @@ enum vsock_refusal vsock_engine_guest_tx(struct vsock_engine *eng, const struct 
 	struct virtio_vsock_hdr h;
 	enum vsock_refusal why;
 
-	if (len < HDR_LEN || !iov_copy_out(iov, n, &h, sizeof(h))) {
+	if (len < HDR_LEN || !vq_iov_read(iov, n, 0, &h, sizeof(h))) {
 		vsock_engine_refuse(eng, VSOCK_REFUSE_TX_SHORT);
 		return VSOCK_REFUSE_TX_SHORT;
 	}
@@ -746,7 +697,7 @@ static bool conn_has_output(const struct vsock_conn *c)
 
 static uint32_t put_hdr(const struct iovec *iov, unsigned int n, const struct virtio_vsock_hdr *h)
 {
-	iov_copy_in(iov, n, h, sizeof(*h));
+	vq_iov_write(iov, n, 0, h, sizeof(*h));
 	return HDR_LEN;
 }
 
@@ -759,7 +710,7 @@ static uint32_t conn_read(struct vsock_engine *eng, struct vsock_conn *c, const 
 	struct virtio_vsock_hdr h;
 	ssize_t r;
 
-	m.msg_iovlen = iov_slice(iov, n, HDR_LEN, room, piov, VSOCK_SLICE_MAX);
+	m.msg_iovlen = vq_iov_slice(iov, n, HDR_LEN, room, piov, VSOCK_SLICE_MAX);
 	r = recvmsg(c->fd, &m, MSG_DONTWAIT);
 	if (r > 0) {
 		hdr_for(eng, c, VIRTIO_VSOCK_OP_RW, &h);
