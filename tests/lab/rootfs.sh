@@ -1,10 +1,16 @@
 # SPDX-License-Identifier: MIT
-# A Debian 12 root file system for lab guests that boot systemd (the installer and
-# package tests), built with mmdebstrap from Debian's archive. Sourced after lab.sh.
+# Debian 12 root file systems for the package tests, made with mmdebstrap from Debian's
+# archive and cached. Sourced after lab.sh.
 #
-#   lab_rootfs_tarball          the cached tarball (built once per package list)
-#   lab_rootfs_image KVER       a cached ext4 image of it for KVER: the kernel's module
-#                               tree from the lab cache added, the lab agent as a unit
+#   lab_rootfs_guest            a minimal guest root (minbase, systemd, udev, kmod and
+#                               the package's runtime libraries; no compiler, no headers)
+#   lab_rootfs_build            a build root: dkms, gcc, make and the Debian headers of
+#                               both lab kernels, where DKMS runs natively (chroot)
+#   lab_rootfs_dkms DEB OUT     dpkg -i DEB (the -dkms package) in a throwaway overlay of
+#                               the build root: its postinst runs DKMS for every kernel
+#                               whose headers are there; copies OUT/KVER/*.ko and the log
+#   lab_rootfs_image KVER       a cached ext4 image of the guest root for KVER: the
+#                               kernel's module tree from the lab cache, the lab agent
 #   lab_rootfs_initrd KVER      a busybox initramfs that mounts /dev/vda and hands over
 #                               to systemd (the lab's own initramfs, another /init)
 #   lab_boot_rootfs NAME [--kernel SERIES] [--mem MIB] [lab_boot options...]
@@ -12,26 +18,43 @@
 #                               The image is opened with snapshot=on: each boot starts
 #                               from the same clean system, nothing is written back.
 #
-# Cache layout: $(lab_cache)/rootfs/bookworm-KEY.tar, KEY a hash of the package list
-# (which names the exact kernel headers of both series); bookworm-KEY-KVER.img beside it.
+# Cache layout, $(lab_cache)/rootfs/:
+#   archives/                   every .deb downloaded, shared by both roots and kept
+#                               across rebuilds (apt only fetches what is new)
+#   guest-KEY/, build-KEY/      the roots, plain directories (no tarball, no compression)
+#   guest-KEY-KVER.img          the guest root's image for one kernel
+# KEY hashes what a root is made of: the recipe below, the package list (the build
+# root's names the exact headers versions), the suite and the archive sources.
 
-# What the guests need, one reason each. Kernel headers of both lab kernels are added
-# by lab_rootfs_packages: DKMS builds the guest modules against them.
-LAB_ROOTFS_BASE=(
+LAB_ROOTFS_SUITE=bookworm
+LAB_ROOTFS_SOURCES=${LAB_ROOTFS_SOURCES:-/etc/apt/sources.list.d/debian.sources}
+# Bump when the way the roots are made changes (it is part of every KEY).
+LAB_ROOTFS_RECIPE=2
+
+# What a guest needs, one reason each: the package's runtime dependencies and the boot.
+LAB_ROOTFS_GUEST=(
 	systemd-sysv # systemd as init: what the package's unit runs under
 	udev         # loads the modules of the guest's virtio devices
-	kmod         # modprobe, and libkmod2 for the installer's checks
-	dkms         # builds the package's module sources for the running kernel
-	gcc make libc6-dev # what DKMS compiles with
-	libjson-c5   # vireo-toolsd's one library
+	kmod         # modprobe, depmod (the package depends on it)
+	libkmod2     # vireo-kmod-check
+	libjson-c5   # vireo-toolsd
 	chrony       # the installer drops its snippet only where chrony is installed
 )
+# What DKMS needs to build in the build root; the headers are added per lab kernel.
+LAB_ROOTFS_BUILD=(dkms gcc make libc6-dev)
 
-# Prints the package list, sorted: the base and the headers of every set-up kernel.
-lab_rootfs_packages() {
+lab_rootfs_dir() {
+	printf '%s\n' "$(lab_cache)/rootfs"
+}
+
+lab_rootfs_guest_packages() {
+	printf '%s\n' "${LAB_ROOTFS_GUEST[@]}" | LC_ALL=C sort
+}
+
+lab_rootfs_build_packages() {
 	local series kver
 	{
-		printf '%s\n' "${LAB_ROOTFS_BASE[@]}"
+		printf '%s\n' "${LAB_ROOTFS_BUILD[@]}"
 		for series in 6.1 6.12; do
 			kver=$(lab_kernel_of_series "$series") || return 1
 			printf 'linux-headers-%s=%s\n' "$kver" "$(cat "$(lab_kernel_dir "$kver")/VERSION")"
@@ -39,45 +62,113 @@ lab_rootfs_packages() {
 	} | LC_ALL=C sort
 }
 
-lab_rootfs_dir() {
-	printf '%s\n' "$(lab_cache)/rootfs"
-}
-
-# Prints the path of the cached tarball; builds it first if it is missing (minutes).
-lab_rootfs_tarball() {
-	local pkgs key out tmp
-	pkgs=$(lab_rootfs_packages) || return 1
-	key=$(printf '%s\n' "$pkgs" | sha256sum | cut -c1-16)
-	out=$(lab_rootfs_dir)/bookworm-$key.tar
-	if [[ ! -f $out ]]; then
-		mkdir -p "$(lab_rootfs_dir)" || return 1
-		tmp=$out.tmp.$$
-		lab_log "building the Debian 12 root file system (mmdebstrap; cached as $out)"
-		# The host's own archive sources: the lab's kernels were resolved from them.
-		if ! mmdebstrap --quiet --variant=apt --mode=root --format=tar \
+# lab_rootfs_make KIND PACKAGES: prints the path of the cached root KIND-KEY; makes it
+# with mmdebstrap when it is missing (the only slow step; see ddk-docs/lab.md).
+lab_rootfs_make() {
+	local kind=$1 pkgs=$2 key dir out tmp pool lock t0
+	dir=$(lab_rootfs_dir)
+	key=$(printf '%s\n' "$LAB_ROOTFS_RECIPE" "$LAB_ROOTFS_SUITE" "$pkgs" |
+		cat - "$LAB_ROOTFS_SOURCES" | sha256sum | cut -c1-16)
+	out=$dir/$kind-$key
+	if [[ -f $out/.vireo-packages ]]; then
+		printf '%s\n' "$out"
+		return 0
+	fi
+	pool=$dir/archives
+	mkdir -p "$pool" || return 1
+	exec {lock}>"$dir/.lock"
+	flock "$lock"
+	if [[ ! -f $out/.vireo-packages ]]; then
+		tmp=$dir/.$kind-$key.tmp.$$
+		rm -rf "$tmp"
+		t0=$SECONDS
+		lab_log "making the Debian 12 $kind root (mmdebstrap; cached as $out)"
+		# minbase: essential and required packages only. Debs come from and go back to
+		# the shared pool; dpkg leaves out documentation; nothing is compressed.
+		if ! mmdebstrap --quiet --variant=minbase --mode=root --format=directory \
+			--skip=essential/unlink --skip=download/empty \
 			--aptopt='APT::Install-Recommends "false"' \
 			--aptopt='Acquire::Check-Valid-Until "false"' \
+			--aptopt='Acquire::Languages "none"' \
+			--dpkgopt=force-unsafe-io \
+			--dpkgopt='path-exclude=/usr/share/doc/*' \
+			--dpkgopt='path-exclude=/usr/share/man/*' \
+			--dpkgopt='path-exclude=/usr/share/info/*' \
+			--dpkgopt='path-exclude=/usr/share/locale/*' \
+			--setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
+			--setup-hook="sync-in $pool /var/cache/apt/archives/" \
+			--customize-hook="sync-out /var/cache/apt/archives $pool" \
+			--customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb' \
 			--include="$(printf '%s\n' "$pkgs" | paste -sd,)" \
-			bookworm "$tmp" /etc/apt/sources.list.d/debian.sources \
-			>"$out.log" 2>&1; then
-			lab_log "mmdebstrap failed (log: $out.log):"
-			tail -n 15 "$out.log" >&2
-			rm -f "$tmp"
+			"$LAB_ROOTFS_SUITE" "$tmp" "$LAB_ROOTFS_SOURCES" >"$tmp.log" 2>&1; then
+			lab_log "mmdebstrap failed (log: $dir/$kind-failed.log):"
+			tail -n 15 "$tmp.log" >&2
+			mv "$tmp.log" "$dir/$kind-failed.log"
+			rm -rf "$tmp"
+			flock -u "$lock"
 			return 1
 		fi
+		printf '%s\n' "$pkgs" >"$tmp/.vireo-packages"
+		# The roots of other keys (and the older single-tarball layout) are stale.
+		rm -rf "$dir/$kind"-???????????????? "$dir/$kind"-*.img* "$dir"/bookworm-*
 		mv "$tmp" "$out"
-		printf '%s\n' "$pkgs" >"$out.packages"
+		mv "$tmp.log" "$out.log"
+		lab_log "$kind root made in $((SECONDS - t0)) s ($(du -sh "$out" | cut -f1))"
 	fi
+	flock -u "$lock"
 	printf '%s\n' "$out"
 }
 
-# Prints the path of the cached ext4 image for KVER; builds it from the tarball once.
+lab_rootfs_guest() {
+	lab_rootfs_make guest "$(lab_rootfs_guest_packages)"
+}
+
+lab_rootfs_build() {
+	local pkgs
+	pkgs=$(lab_rootfs_build_packages) || return 1
+	lab_rootfs_make build "$pkgs"
+}
+
+# lab_rootfs_dkms DEB OUT: installs DEB in a private overlay of the build root (the root
+# itself is never written) as a Debian system would: dpkg -i, whose postinst (dh_dkms)
+# adds the sources and builds and installs them with DKMS for each kernel with headers.
+# Copies the installed modules (.ko, or .ko.xz where the kernel compresses its own) to
+# OUT/KVER/ and dpkg's output to OUT/dkms.log.
+lab_rootfs_dkms() {
+	local deb=$1 out=$2 root
+	root=$(lab_rootfs_build) || return 1
+	mkdir -p "$out" || return 1
+	unshare --mount --propagation private bash -s "$root" "$deb" "$out" <<-'EOF'
+		set -eu
+		root=$1 deb=$2 out=$3
+		w=$(mktemp -d)
+		trap 'umount -R "$w/root" 2>/dev/null; rm -rf "$w"' EXIT
+		mkdir "$w/upper" "$w/work" "$w/root"
+		mount -t overlay overlay -o "lowerdir=$root,upperdir=$w/upper,workdir=$w/work" "$w/root"
+		mount --rbind /dev "$w/root/dev"
+		mount -t proc proc "$w/root/proc"
+		mount -t tmpfs tmpfs "$w/root/tmp"
+		cp "$deb" "$w/root/tmp/"
+		rc=0
+		chroot "$w/root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			dpkg -i "/tmp/$(basename "$deb")" >"$out/dkms.log" 2>&1 || rc=$?
+		chroot "$w/root" dkms status >>"$out/dkms.log" 2>&1 || true
+		for k in "$w/root"/lib/modules/*/updates/dkms; do
+			kver=$(basename "$(dirname "$(dirname "$k")")")
+			mkdir -p "$out/$kver"
+			cp "$k"/*.ko* "$out/$kver/"
+		done
+		exit $rc
+	EOF
+}
+
+# Prints the path of the cached ext4 image for KVER; makes it from the guest root once.
 lab_rootfs_image() {
-	local kver=$1 tar img tree stamp other
-	tar=$(lab_rootfs_tarball) || return 1
-	img=${tar%.tar}-$kver.img
-	stamp=$( (cat "$tar.packages" "$LAB_HERE/rootfs.sh" "$LAB_HERE/guest/agent") |
-		sha256sum | cut -c1-16)
+	local kver=$1 root img tree stamp
+	root=$(lab_rootfs_guest) || return 1
+	img=$root-$kver.img
+	stamp=$(cat "$root/.vireo-packages" "$LAB_HERE/rootfs.sh" "$LAB_HERE/guest/agent" \
+		"$(lab_kernel_dir "$kver")/VERSION" | sha256sum | cut -c1-16)
 	if [[ -f $img && $(cat "$img.stamp" 2>/dev/null) == "$stamp" ]]; then
 		printf '%s\n' "$img"
 		return 0
@@ -85,22 +176,25 @@ lab_rootfs_image() {
 	tree=$(mktemp -d "$(lab_rootfs_dir)/.tree.XXXXXX") || return 1
 	(
 		set -e
-		tar -C "$tree" -xpf "$tar"
+		cp -a "$root/." "$tree/"
+		rm -f "$tree/.vireo-packages"
 		mkdir -p "$tree/lib/modules"
 		cp -a "$(lab_kernel_dir "$kver")/root/lib/modules/$kver" "$tree/lib/modules/"
-		# The cache's tree has headers of its own at a host path: the rootfs has its own.
+		# The cache's tree links to headers at a host path; the guest has none.
 		rm -rf "$tree/lib/modules/$kver/build" "$tree/lib/modules/$kver/source"
-		ln -s "/usr/src/linux-headers-$kver" "$tree/lib/modules/$kver/build"
+		# Like Debian's cloud kernels, no modules for hardware a lab VM cannot have
+		# (GPUs, sound, radios, USB, InfiniBand, ...): the depmod that packages run in
+		# the guest reads every module, and under TCG half the tree costs half the time.
+		(cd "$tree/lib/modules/$kver/kernel" && rm -rf sound drivers/{gpu,media,infiniband,usb,iio,staging,comedi,isdn,bluetooth,mtd,net/wireless,net/ethernet,net/can,net/usb,net/wwan} net/{bluetooth,wireless,mac80211})
+		# 6.12 ships its modules xz-compressed: the depmod a package runs in the guest
+		# then decompresses all ~4000 of them, minutes under TCG. The same modules,
+		# decompressed once here, cost it seconds (the kernel loads either form).
+		find "$tree/lib/modules/$kver" -name '*.ko.xz' -print0 | xargs -0 -r -P "$(nproc)" -n 64 xz -d
 		depmod -b "$tree" "$kver"
-		# Debian's 6.12 headers pull in that kernel's image: without its headers link
-		# DKMS builds only for the kernel the guest runs (minutes saved under TCG).
-		for other in "$tree"/lib/modules/*; do
-			[[ $other == "$tree/lib/modules/$kver" ]] || rm -f "$other/build"
-		done
 		echo vireo-guest >"$tree/etc/hostname"
 		printf '/dev/vda / ext4 rw,errors=remount-ro 0 0\n' >"$tree/etc/fstab"
 		# The lab's command channel, the same agent as the busybox guests, as a unit.
-		install -m 0755 "$LAB_HERE/guest/agent" "$tree/usr/local/sbin/vireo-lab-agent"
+		install -D -m 0755 "$LAB_HERE/guest/agent" "$tree/usr/local/sbin/vireo-lab-agent"
 		mkdir -p "$tree/lab/share"
 		cat >"$tree/etc/systemd/system/vireo-lab-agent.service" <<-'EOF'
 			[Unit]
@@ -117,13 +211,14 @@ lab_rootfs_image() {
 			[Install]
 			WantedBy=multi-user.target
 		EOF
+		mkdir -p "$tree/etc/systemd/system/multi-user.target.wants"
 		ln -s /etc/systemd/system/vireo-lab-agent.service \
 			"$tree/etc/systemd/system/multi-user.target.wants/vireo-lab-agent.service"
 		# No login prompt on the lab channel; nothing waits for a network.
 		ln -sf /dev/null "$tree/etc/systemd/system/serial-getty@ttyS1.service"
 		ln -sf /dev/null "$tree/etc/systemd/system/systemd-networkd-wait-online.service"
 		rm -f "$img.tmp"
-		mke2fs -q -t ext4 -L vireo-root -d "$tree" "$img.tmp" 4G
+		mke2fs -q -t ext4 -L vireo-root -d "$tree" "$img.tmp" 2G
 	) || {
 		lab_log "could not make the root file system image for $kver"
 		rm -rf "$tree" "$img.tmp"
