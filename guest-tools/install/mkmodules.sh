@@ -43,13 +43,22 @@ cat >"$stage/DEBIAN/postinst" <<'POSTINST'
 #!/bin/sh
 set -e
 # The modules are now there for the installer to find: let it finish the setup.
-if [ "$1" = configure ] && [ -x /usr/sbin/vireo-tools-install ]; then
+if [ "$1" = configure ] && command -v vireo-tools-install >/dev/null; then
 	vireo-tools-install ||
 		echo "vireo-guest-modules: setup did not finish; see: vireo-tools-install --check" >&2
 fi
 POSTINST
 chmod 0755 "$stage/DEBIAN/postinst"
 cp "$(dirname "$0")/debian/copyright" "$stage/usr/share/doc/$pkg/copyright"
+cat >"$stage/usr/share/doc/$pkg/changelog" <<CHANGELOG
+$pkg ($version) unstable; urgency=medium
+
+  * Built by DKMS from vireo-guest-tools-dkms for Linux $kver.
+
+ -- Vireo developers <vireo-dev@lists.vireo.invalid>  $(date -R -d @"${SOURCE_DATE_EPOCH:-$(date +%s)}")
+CHANGELOG
+gzip -9n "$stage/usr/share/doc/$pkg/changelog"
+(cd "$stage" && find usr -type f -print0 | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
 mkdir -p "$out"
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$out/${pkg}_${version}_amd64.deb" >/dev/null
 echo "$out/${pkg}_${version}_amd64.deb"

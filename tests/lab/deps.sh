@@ -42,8 +42,9 @@ VIREO_PACKAGES=(
 	dpkg-dev        # make deb: dpkg-buildpackage
 	fakeroot        # make deb: dpkg-buildpackage's root for the package's files
 	lintian         # make deb: checks the package (report in build/deb/lintian.txt)
-	mmdebstrap      # the installer test: builds the Debian 12 root file system (cached)
+	mmdebstrap      # the installer test: makes the Debian 12 guest and build roots (cached)
 	e2fsprogs       # the installer test: mke2fs -d makes its disk image
+	xz-utils        # the installer test: decompresses 6.12's modules for the guest image
 )
 
 # Prints the packages of VIREO_PACKAGES that are not installed.
