@@ -5,7 +5,7 @@
 #   make check      the whole test run: unit (ASan+UBSan) and real-guest tests
 #   make demo       boot a lab guest and show it working
 #   make bench      benchmarks (not pass/fail)
-#   make deb        the vireo-guest-tools Debian package, in $(BUILD)/deb
+#   make deb        the vireo-guest-tools Debian packages, in $(BUILD)/deb
 #   make install    PREFIX (default /usr/local) and DESTDIR are honoured
 #   make clean
 BUILD ?= build
@@ -41,7 +41,7 @@ bench: build
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/lab/setup >/dev/null
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/bench/net-tap.sh
 
-# vireo-guest-tools_*.deb (toolsd, its unit, the installer, the modules' DKMS sources);
+# vireo-guest-tools_*.deb (toolsd, its unit, the installer) and -dkms (the modules' sources);
 # guest-tools/install/mkdeb.sh says how.
 deb: deps
 	@guest-tools/install/mkdeb.sh $(BUILD)
