@@ -62,12 +62,14 @@ lab_rootfs_build_packages() {
 	} | LC_ALL=C sort
 }
 
-# lab_rootfs_make KIND PACKAGES: prints the path of the cached root KIND-KEY; makes it
-# with mmdebstrap when it is missing (the only slow step; see ddk-docs/lab.md).
+# lab_rootfs_make KIND PACKAGES [MMDEBSTRAP OPTIONS...]: prints the path of the cached
+# root KIND-KEY; makes it with mmdebstrap when it is missing (the only slow step; see
+# ddk-docs/lab.md).
 lab_rootfs_make() {
 	local kind=$1 pkgs=$2 key dir out tmp pool lock t0
+	shift 2
 	dir=$(lab_rootfs_dir)
-	key=$(printf '%s\n' "$LAB_ROOTFS_RECIPE" "$LAB_ROOTFS_SUITE" "$pkgs" |
+	key=$(printf '%s\n' "$LAB_ROOTFS_RECIPE" "$LAB_ROOTFS_SUITE" "$pkgs" "$@" |
 		cat - "$LAB_ROOTFS_SOURCES" | sha256sum | cut -c1-16)
 	out=$dir/$kind-$key
 	if [[ -f $out/.vireo-packages ]]; then
@@ -99,7 +101,7 @@ lab_rootfs_make() {
 			--setup-hook="sync-in $pool /var/cache/apt/archives/" \
 			--customize-hook="sync-out /var/cache/apt/archives $pool" \
 			--customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb' \
-			--include="$(printf '%s\n' "$pkgs" | paste -sd,)" \
+			--include="$(printf '%s\n' "$pkgs" | paste -sd,)" "$@" \
 			"$LAB_ROOTFS_SUITE" "$tmp" "$LAB_ROOTFS_SOURCES" >"$tmp.log" 2>&1; then
 			lab_log "mmdebstrap failed (log: $dir/$kind-failed.log):"
 			tail -n 15 "$tmp.log" >&2
@@ -126,7 +128,11 @@ lab_rootfs_guest() {
 lab_rootfs_build() {
 	local pkgs
 	pkgs=$(lab_rootfs_build_packages) || return 1
-	lab_rootfs_make build "$pkgs"
+	# 6.12's headers depend on its image, whose modules DKMS does not need: leaving them
+	# out spares writing them and the image's depmod over ~4000 compressed modules.
+	lab_rootfs_make build "$pkgs" \
+		--dpkgopt='path-exclude=/lib/modules/*/kernel/*' \
+		--dpkgopt='path-exclude=/usr/lib/modules/*/kernel/*'
 }
 
 # lab_rootfs_dkms DEB OUT: installs DEB in a private overlay of the build root (the root
