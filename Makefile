@@ -5,6 +5,7 @@
 #   make check      the whole test run: unit (ASan+UBSan) and real-guest tests
 #   make demo       boot a lab guest and show it working
 #   make bench      benchmarks (not pass/fail)
+#   make deb        the vireo-guest-tools Debian packages, in $(BUILD)/deb
 #   make install    PREFIX (default /usr/local) and DESTDIR are honoured
 #   make clean
 BUILD ?= build
@@ -12,7 +13,7 @@ BUILD_ASAN ?= build-asan
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build check demo bench install clean
+.PHONY: all deps build check demo bench install clean deb
 
 all: build
 
@@ -45,6 +46,11 @@ bench: build
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/bench/net-tap.sh
 	@# Balloon: inflate 2 GiB of a 3 GiB guest, QEMU's virtio-balloon against Vireo's.
 	@VIREO_BUILD_ROOT=$(abspath $(BUILD)) tests/bench/balloon.sh
+
+# vireo-guest-tools_*.deb (toolsd, its unit, the installer) and -dkms (the modules' sources);
+# guest-tools/install/mkdeb.sh says how.
+deb: deps
+	@guest-tools/install/mkdeb.sh $(BUILD)
 
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)

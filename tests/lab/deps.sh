@@ -36,6 +36,16 @@ VIREO_PACKAGES=(
 	lm-sensors      # `sensors`, run in a lab guest through its host root, lists vireod's LM75s
 	openipmi        # ipmi_sim: the BMC behind the sensor-ipmi test's guest KCS interface
 	libopenipmi-dev # sensor-ipmi's transport=lan (LGPL libOpenIPMI; the i2c/ipmi-chain test)
+	libkmod-dev     # vireo-kmod-check: the installer asks libkmod about modules
+	debhelper       # make deb: builds vireo-guest-tools with dh
+	dh-dkms         # make deb: dh_dkms writes the DKMS parts of the package
+	dkms            # make deb: dh_dkms's helpers; the package's modules build with it
+	dpkg-dev        # make deb: dpkg-buildpackage
+	fakeroot        # make deb: dpkg-buildpackage's root for the package's files
+	lintian         # make deb: checks the package (report in build/deb/lintian.txt)
+	mmdebstrap      # the installer test: makes the Debian 12 guest and build roots (cached)
+	e2fsprogs       # the installer test: mke2fs -d makes its disk image
+	xz-utils        # the installer test: decompresses 6.12's modules for the guest image
 )
 
 # Prints the packages of VIREO_PACKAGES that are not installed.
