@@ -136,6 +136,22 @@ for m in "${mods[@]}"; do
 	it_expect_match "--check: $m" "OK   module $m: loaded" "$check"
 done
 it_expect_match "--check: chrony snippet" "OK   chrony:" "$check"
+it_expect_match "--check: the clock's name" "OK   clock: /dev/ptp_vireo is /dev/ptp[0-9]" "$check"
+
+# chrony follows the host through vireo_ptp: the installer's refclock line becomes
+# chrony's selected source (PHC0), and toolsd's own discipline stands aside.
+for _ in $(seq 60); do
+	src=$(lab_run "$g" 'chronyc -n sources 2>&1')
+	grep -q '^#\* PHC0' <<<"$src" && break
+	sleep 2
+done
+printf '%s\n' "$src" | sed 's/^/  chronyc: /'
+grep -q '^#\* PHC0' <<<"$src" || it_fail "chrony did not select the vireo_ptp refclock"
+tracking=$(lab_run "$g" 'chronyc -n tracking')
+it_expect_match "chrony's reference" 'Reference ID +: 50484330 \(PHC0\)' "$tracking"
+printf '%s\n' "$tracking" | grep -E 'System time|Last offset|RMS offset' | sed 's/^/  chronyc: /'
+r=$(it_vireoctl --json guest vs0 time) || it_fail "guest time: $r"
+it_expect_eq "toolsd's discipline with chrony running" chrony "$(jq -r .sync.mode <<<"$r")"
 
 # A second run changes nothing: it says so, and no file it manages changes.
 files='/etc/modules-load.d/vireo-guest-tools.conf /etc/chrony/conf.d/vireo.conf'
