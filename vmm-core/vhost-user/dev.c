@@ -109,10 +109,9 @@ static bool vu_handle_one(struct vu_dev *dev)
 		vu_disconnect(dev, "malformed message");
 		return false;
 	}
-	rc = vu_dispatch(dev, &msg);
+	rc = vu_dispatch(dev, &msg); /* counts a refusal itself, before any reply */
 	vu_msg_close_fds(&msg);
 	if (rc < 0) {
-		atomic_fetch_add(&dev->n_refused, 1);
 		vireo_log(VIREO_LOG_WARN, TAG, "%s: %s failed: %s", dev->path,
 			  vu_request_name(msg.hdr.request), strerror(-rc));
 	}

@@ -524,15 +524,23 @@ int vu_dispatch(struct vu_dev *dev, struct vu_msg *msg)
 	const struct vu_handler *h = &vu_handlers[msg->hdr.request];
 	int rc;
 
-	if (!h->fn)
+	if (!h->fn) {
+		atomic_fetch_add(&dev->n_refused, 1);
 		return -ENOTSUP; /* msg.c knows every request this table lacks */
+	}
 	rc = h->fn(dev, msg);
+	/* Counted before the NACK goes out: a frontend it wakes sees the refusal counted. */
+	if (rc < 0)
+		atomic_fetch_add(&dev->n_refused, 1);
 	if (!h->replies && (msg->hdr.flags & VU_FLAG_NEED_REPLY) &&
 	    (dev->protocol_features & (1ull << VU_PROTOCOL_F_REPLY_ACK))) {
 		int ack = vu_reply_u64(dev, msg, rc < 0 ? 1 : 0);
 
-		if (ack < 0)
+		if (ack < 0) {
+			if (rc >= 0)
+				atomic_fetch_add(&dev->n_refused, 1);
 			return ack;
+		}
 	}
 	return rc;
 }

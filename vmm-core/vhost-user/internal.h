@@ -109,7 +109,8 @@ struct vu_dev {
 	((1ull << VU_PROTOCOL_F_MQ) | (1ull << VU_PROTOCOL_F_REPLY_ACK) | \
 	 (1ull << VU_PROTOCOL_F_RESET_DEVICE) | (1ull << VU_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
 
-/* dispatch.c: handle one checked message; returns 0 or a negative errno. */
+/* dispatch.c: handle one checked message; returns 0 or a negative errno (counted in
+ * n_refused before any reply is sent). */
 int vu_dispatch(struct vu_dev *dev, struct vu_msg *msg);
 
 /* queue.c */
