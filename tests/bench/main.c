@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "blk.h"
 #include "net_main.h"
 
@@ -63,41 +64,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	bench_blk_stop();
-}
-
-static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || s[0] == '-')
-		return -EINVAL;
-	if (*end == 'k' || *end == 'K') {
-		v <<= 10;
-		end++;
-	} else if (*end == 'm' || *end == 'M') {
-		v <<= 20;
-		end++;
-	}
-	if (*end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0) || v > 86400)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 enum {
@@ -167,25 +133,25 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->o.socket = optarg;
 			break;
 		case OPT_QUEUES:
-			rc = parse_uint(optarg, BENCH_MAX_QUEUES, &v);
+			rc = bench_parse_uint(optarg, BENCH_MAX_QUEUES, true, &v);
 			c->o.queues = (unsigned int)v;
 			break;
 		case OPT_QD:
-			rc = parse_uint(optarg, BENCH_MAX_QD, &v);
+			rc = bench_parse_uint(optarg, BENCH_MAX_QD, true, &v);
 			c->o.qd = (unsigned int)v;
 			break;
 		case OPT_BS:
-			rc = parse_uint(optarg, BENCH_MAX_BS, &v);
+			rc = bench_parse_uint(optarg, BENCH_MAX_BS, true, &v);
 			c->o.bs = (uint32_t)v;
 			break;
 		case OPT_RW:
 			rc = bench_rw_parse(optarg, &c->o.rw);
 			break;
 		case OPT_SECONDS:
-			rc = parse_seconds(optarg, &c->o.seconds);
+			rc = bench_parse_seconds(optarg, &c->o.seconds);
 			break;
 		case OPT_WARMUP:
-			rc = parse_seconds(optarg, &c->o.warmup);
+			rc = bench_parse_seconds(optarg, &c->o.warmup);
 			break;
 		case OPT_POLL:
 			c->o.poll = true;
@@ -197,14 +163,14 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->o.writeback = true;
 			break;
 		case OPT_QSIZE:
-			rc = parse_uint(optarg, 32768, &v);
+			rc = bench_parse_uint(optarg, 32768, true, &v);
 			c->o.qsize = (unsigned int)v;
 			break;
 		case OPT_TIMEOUT:
-			rc = parse_seconds(optarg, &c->o.timeout);
+			rc = bench_parse_seconds(optarg, &c->o.timeout);
 			break;
 		case OPT_SEED:
-			rc = parse_uint(optarg, UINT64_MAX, &v);
+			rc = bench_parse_uint(optarg, UINT64_MAX, true, &v);
 			c->o.seed = v;
 			break;
 		case OPT_LABEL:

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "net.h"
 #include "net_frame.h"
 #include "net_main.h"
@@ -63,32 +64,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	bench_net_stop();
-}
-
-static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || s[0] == '-' || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0) || v > 86400)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 enum {
@@ -153,25 +128,25 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->o.socket = optarg;
 			break;
 		case OPT_FRAME:
-			rc = parse_uint(optarg, BENCH_FRAME_MAX_LEN, &v);
+			rc = bench_parse_uint(optarg, BENCH_FRAME_MAX_LEN, false, &v);
 			c->o.frame_len = (uint32_t)v;
 			break;
 		case OPT_PAIRS:
-			rc = parse_uint(optarg, BENCH_NET_MAX_PAIRS, &v);
+			rc = bench_parse_uint(optarg, BENCH_NET_MAX_PAIRS, false, &v);
 			c->o.pairs = (unsigned int)v;
 			break;
 		case OPT_QSIZE:
-			rc = parse_uint(optarg, 4096, &v);
+			rc = bench_parse_uint(optarg, 4096, false, &v);
 			c->o.qsize = (unsigned int)v;
 			break;
 		case OPT_SECONDS:
-			rc = parse_seconds(optarg, &c->o.seconds);
+			rc = bench_parse_seconds(optarg, &c->o.seconds);
 			break;
 		case OPT_WARMUP:
-			rc = parse_seconds(optarg, &c->o.warmup);
+			rc = bench_parse_seconds(optarg, &c->o.warmup);
 			break;
 		case OPT_VERIFY:
-			rc = parse_uint(optarg, 1u << 30, &v);
+			rc = bench_parse_uint(optarg, 1u << 30, false, &v);
 			c->o.verify = (unsigned int)v;
 			break;
 		case OPT_POLL:
@@ -184,7 +159,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->o.no_mrg_rxbuf = true;
 			break;
 		case OPT_TIMEOUT:
-			rc = parse_seconds(optarg, &c->o.timeout);
+			rc = bench_parse_seconds(optarg, &c->o.timeout);
 			break;
 		case OPT_LABEL:
 			c->label = optarg;
